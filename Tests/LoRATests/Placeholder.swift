@@ -1,0 +1,2 @@
+import XCTest
+final class LoRAPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class ModelsPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class TokenizersPlaceholderTests: XCTestCase { func testBuilds() {} }
