@@ -4,7 +4,83 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Vectorised loops over contiguous float32 memory. Shapes are given in each comment;
-// every array is row-major and dense.
+// Vectorised loops over contiguous float32 memory, each with its backward beside it.
+// All arrays are row-major and dense; shapes are given in each comment.
+// Backward kernels *accumulate* into their gradient outputs (dx += ...).
+
+// ---- elementwise -------------------------------------------------------------------------
+// y[n] = a[n] + b[n]
+void fk_add(const float *a, const float *b, float *y, size_t n);
+// y[n] += alpha * x[n]
+void fk_axpy(float alpha, const float *x, float *y, size_t n);
+// y[n] = a[n] * b[n]
+void fk_mul(const float *a, const float *b, float *y, size_t n);
+// y[n] = alpha * x[n]
+void fk_scale(float alpha, const float *x, float *y, size_t n);
+// y[rows, cols] = x[rows, cols] + bias[cols]
+void fk_add_bias(const float *x, const float *bias, float *y, size_t rows, size_t cols);
+// dbias[cols] += sum over rows of dy[rows, cols]
+void fk_sum_rows(const float *dy, float *dbias, size_t rows, size_t cols);
+
+// ---- activations -------------------------------------------------------------------------
+// exact GELU, x * Φ(x) with erf
+void fk_gelu(const float *x, float *y, size_t n);
+void fk_gelu_backward(const float *x, const float *dy, float *dx, size_t n);
+// tanh-approximated GELU ("gelu_new", GPT-2)
+void fk_gelu_tanh(const float *x, float *y, size_t n);
+void fk_gelu_tanh_backward(const float *x, const float *dy, float *dx, size_t n);
+void fk_tanh(const float *x, float *y, size_t n);
+// dx += dy * (1 - y^2), y = tanh(x)
+void fk_tanh_backward(const float *y, const float *dy, float *dx, size_t n);
+void fk_relu(const float *x, float *y, size_t n);
+void fk_relu_backward(const float *x, const float *dy, float *dx, size_t n);
+// SiLU x * sigmoid(x)
+void fk_silu(const float *x, float *y, size_t n);
+void fk_silu_backward(const float *x, const float *dy, float *dx, size_t n);
+
+// ---- normalisation -----------------------------------------------------------------------
+// LayerNorm over the last dim: x[rows, cols] → y; saves mean[rows] and rstd[rows].
+// gamma/beta may be NULL (no affine).
+void fk_layernorm(const float *x, const float *gamma, const float *beta, float *y,
+                  float *mean, float *rstd, size_t rows, size_t cols, float eps);
+// dx, dgamma, dbeta may each be NULL (not needed).
+void fk_layernorm_backward(const float *x, const float *gamma, const float *mean, const float *rstd,
+                           const float *dy, float *dx, float *dgamma, float *dbeta,
+                           size_t rows, size_t cols);
+// RMSNorm: y = x * rsqrt(mean(x^2) + eps) * gamma; saves rstd[rows].
+void fk_rmsnorm(const float *x, const float *gamma, float *y, float *rstd, size_t rows, size_t cols, float eps);
+void fk_rmsnorm_backward(const float *x, const float *gamma, const float *rstd, const float *dy,
+                         float *dx, float *dgamma, size_t rows, size_t cols);
+
+// ---- softmax -----------------------------------------------------------------------------
+// In place over rows of s[rows, cols]: s = softmax(s * scale + bias), bias[cols] may be NULL
+// (an additive key mask: 0 or -inf/-large). A row whose every entry is masked becomes zeros.
+void fk_softmax_rows(float *s, const float *bias, float scale, size_t rows, size_t cols);
+// Causal variant: row i only sees columns ≤ i + offset; later columns become 0.
+void fk_softmax_rows_causal(float *s, const float *bias, float scale, size_t rows, size_t cols, size_t offset);
+// ds = p * (dp - rowsum(dp * p)), written (not accumulated) over rows of [rows, cols].
+void fk_softmax_rows_backward(const float *p, const float *dp, float *ds, size_t rows, size_t cols);
+
+// ---- losses ------------------------------------------------------------------------------
+// Mean cross-entropy of logits[rows, classes] against labels[rows]; rows with label < 0 are
+// ignored. Writes probabilities to probs (for backward) and returns the summed loss;
+// *count receives the number of counted rows.
+double fk_cross_entropy(const float *logits, const int32_t *labels, float *probs,
+                        size_t rows, size_t classes, size_t *count);
+// dlogits += scale * (probs - onehot(label)) on counted rows.
+void fk_cross_entropy_backward(const float *probs, const int32_t *labels, float *dlogits,
+                               size_t rows, size_t classes, float scale);
+
+// ---- optimiser ---------------------------------------------------------------------------
+// One AdamW step (decoupled weight decay, bias-corrected moments) on n parameters.
+void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,
+              float lr, float beta1, float beta2, float eps, float weight_decay,
+              float bias_correction1, float bias_correction2);
+// Sum of squares (for gradient-norm clipping and finiteness checks), in double.
+double fk_sum_squares(const float *x, size_t n);
+
+// ---- conversions -------------------------------------------------------------------------
+void fk_bf16_to_f32(const uint16_t *x, float *y, size_t n);
+void fk_f16_to_f32(const uint16_t *x, float *y, size_t n);
 
 #endif

@@ -1,0 +1,25 @@
+import CKernels
+
+/// Rows of a table by index: table (V, C), indices (N) → (N, C). The backward pass
+/// scatter-adds into the rows that were read (an embedding lookup, or picking one token per
+/// sequence out of (B·T, C)).
+public func gatherRows(_ table: Tensor, indices: [Int32], outputShape: [Int]? = nil) -> Tensor {
+    let rows = table.rowCount, columns = table.lastDimension
+    let output = Tensor(uninitialized: outputShape ?? [indices.count, columns])
+    precondition(output.count == indices.count * columns, "gather output shape \(output.shape)")
+    for (position, index) in indices.enumerated() {
+        precondition(index >= 0 && Int(index) < rows, "row \(index) out of range 0..<\(rows)")
+        (output.pointer + position * columns).update(from: table.pointer + Int(index) * columns, count: columns)
+    }
+    if table.isRecording {
+        output.requiresGrad = true
+        output.record(inputs: [table]) { output in
+            let gradOutput = output.grad!.pointer
+            let gradTable = table.gradientPointer()
+            for (position, index) in indices.enumerated() {
+                fk_axpy(1, gradOutput + position * columns, gradTable + Int(index) * columns, columns)
+            }
+        }
+    }
+    return output
+}

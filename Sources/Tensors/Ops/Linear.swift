@@ -1,0 +1,108 @@
+import CKernels
+
+/// How a weight matrix is laid out in memory.
+public enum WeightLayout: Sendable {
+    /// `[out, in]`, as `torch.nn.Linear` stores it: y = x·Wᵀ.
+    case outputsByInputs
+    /// `[in, out]`, as GPT-2's `Conv1D` stores it: y = x·W.
+    case inputsByOutputs
+}
+
+/// Single-precision general matrix product through BLAS, row-major:
+/// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
+@inline(__always)
+public func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    cblas_sgemm(
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// y[..., out] = x[..., in] · Wᵀ + b. The weight's gradient product is skipped when the weight
+/// is frozen, and the input's when the input needs none.
+public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, layout: WeightLayout = .outputsByInputs) -> Tensor {
+    precondition(weight.rank == 2, "linear weight must be a matrix, got \(weight.shape)")
+    let (outFeatures, inFeatures) = layout == .outputsByInputs
+        ? (weight.shape[0], weight.shape[1]) : (weight.shape[1], weight.shape[0])
+    precondition(input.lastDimension == inFeatures, "linear input \(input.shape) does not fit weight \(weight.shape)")
+    let rows = input.rowCount
+    var outShape = input.shape
+    outShape[outShape.count - 1] = outFeatures
+    let output = Tensor(uninitialized: outShape)  // (rows, out)
+    var beta: Float = 0
+    if let bias {
+        for row in 0..<rows { (output.pointer + row * outFeatures).update(from: bias.pointer, count: outFeatures) }
+        beta = 1
+    }
+    gemm(transposeA: false, transposeB: layout == .outputsByInputs, m: rows, n: outFeatures, k: inFeatures,
+         a: input.pointer, lda: inFeatures, b: weight.pointer, ldb: layout == .outputsByInputs ? inFeatures : outFeatures,
+         beta: beta, c: output.pointer, ldc: outFeatures)
+
+    var inputs = [input, weight]
+    if let bias { inputs.append(bias) }
+    if inputs.contains(where: { $0.isRecording }) {
+        output.requiresGrad = true
+        output.record(inputs: inputs) { output in
+            let gradOutput = output.grad!.pointer  // (rows, out)
+            if input.requiresGrad {  // dX[rows, in] += dY · W
+                gemm(transposeA: false, transposeB: layout == .inputsByOutputs, m: rows, n: inFeatures, k: outFeatures,
+                     a: gradOutput, lda: outFeatures, b: weight.pointer, ldb: layout == .outputsByInputs ? inFeatures : outFeatures,
+                     beta: 1, c: input.gradientPointer(), ldc: inFeatures)
+            }
+            if weight.requiresGrad {
+                if layout == .outputsByInputs {  // dW[out, in] += dYᵀ · X
+                    gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
+                         a: gradOutput, lda: outFeatures, b: input.pointer, ldb: inFeatures,
+                         beta: 1, c: weight.gradientPointer(), ldc: inFeatures)
+                } else {  // dW[in, out] += Xᵀ · dY
+                    gemm(transposeA: true, transposeB: false, m: inFeatures, n: outFeatures, k: rows,
+                         a: input.pointer, lda: inFeatures, b: gradOutput, ldb: outFeatures,
+                         beta: 1, c: weight.gradientPointer(), ldc: outFeatures)
+                }
+            }
+            if let bias, bias.requiresGrad {
+                fk_sum_rows(gradOutput, bias.gradientPointer(), rows, outFeatures)
+            }
+        }
+    }
+    return output
+}
+
+/// C[m, n] = A[m, k] · B[k, n] for matrices (transposes as flags).
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    precondition(a.rank == 2 && b.rank == 2, "matmul takes matrices, got \(a.shape) and \(b.shape)")
+    let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+    precondition(k == k2, "matmul inner dimensions differ: \(a.shape) and \(b.shape)")
+    let output = Tensor(uninitialized: [m, n])
+    gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+         a: a.pointer, lda: a.shape[1], b: b.pointer, ldb: b.shape[1], c: output.pointer, ldc: n)
+    if a.isRecording || b.isRecording {
+        output.requiresGrad = true
+        output.record(inputs: [a, b]) { output in
+            let gradOutput = output.grad!.pointer  // (m, n)
+            if a.requiresGrad {
+                if transposeA {  // dA[k, m] += op(B) · dCᵀ
+                    gemm(transposeA: transposeB, transposeB: true, m: k, n: m, k: n,
+                         a: b.pointer, lda: b.shape[1], b: gradOutput, ldb: n, beta: 1, c: a.gradientPointer(), ldc: m)
+                } else {  // dA[m, k] += dC · op(B)ᵀ
+                    gemm(transposeA: false, transposeB: !transposeB, m: m, n: k, k: n,
+                         a: gradOutput, lda: n, b: b.pointer, ldb: b.shape[1], beta: 1, c: a.gradientPointer(), ldc: k)
+                }
+            }
+            if b.requiresGrad {
+                if transposeB {  // dB[n, k] += dCᵀ · op(A)
+                    gemm(transposeA: true, transposeB: transposeA, m: n, n: k, k: m,
+                         a: gradOutput, lda: n, b: a.pointer, ldb: a.shape[1], beta: 1, c: b.gradientPointer(), ldc: k)
+                } else {  // dB[k, n] += op(A)ᵀ · dC
+                    gemm(transposeA: !transposeA, transposeB: false, m: k, n: n, k: m,
+                         a: a.pointer, lda: a.shape[1], b: gradOutput, ldb: n, beta: 1, c: b.gradientPointer(), ldc: n)
+                }
+            }
+        }
+    }
+    return output
+}

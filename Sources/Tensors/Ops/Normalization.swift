@@ -1,0 +1,44 @@
+import CKernels
+
+/// LayerNorm over the last dimension: (x − mean) / sqrt(var + eps) · gamma + beta.
+public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float) -> Tensor {
+    let rows = x.rowCount, columns = x.lastDimension
+    precondition(gamma.count == columns && beta.count == columns, "layer norm of \(x.shape) with \(gamma.shape)")
+    let output = Tensor(uninitialized: x.shape)
+    let mean = TensorStorage(uninitializedCount: rows)  // (rows)
+    let inverseDeviation = TensorStorage(uninitializedCount: rows)  // (rows)
+    fk_layernorm(x.pointer, gamma.pointer, beta.pointer, output.pointer, mean.pointer, inverseDeviation.pointer,
+                 rows, columns, epsilon)
+    if x.isRecording || gamma.isRecording || beta.isRecording {
+        output.requiresGrad = true
+        output.record(inputs: [x, gamma, beta]) { output in
+            fk_layernorm_backward(
+                x.pointer, gamma.pointer, mean.pointer, inverseDeviation.pointer, output.grad!.pointer,
+                x.requiresGrad ? x.gradientPointer() : nil,
+                gamma.requiresGrad ? gamma.gradientPointer() : nil,
+                beta.requiresGrad ? beta.gradientPointer() : nil,
+                rows, columns)
+        }
+    }
+    return output
+}
+
+/// RMSNorm over the last dimension: x / sqrt(mean(x²) + eps) · gamma.
+public func rmsNorm(_ x: Tensor, gamma: Tensor, epsilon: Float) -> Tensor {
+    let rows = x.rowCount, columns = x.lastDimension
+    precondition(gamma.count == columns, "RMS norm of \(x.shape) with \(gamma.shape)")
+    let output = Tensor(uninitialized: x.shape)
+    let inverseRoot = TensorStorage(uninitializedCount: rows)  // (rows)
+    fk_rmsnorm(x.pointer, gamma.pointer, output.pointer, inverseRoot.pointer, rows, columns, epsilon)
+    if x.isRecording || gamma.isRecording {
+        output.requiresGrad = true
+        output.record(inputs: [x, gamma]) { output in
+            fk_rmsnorm_backward(
+                x.pointer, gamma.pointer, inverseRoot.pointer, output.grad!.pointer,
+                x.requiresGrad ? x.gradientPointer() : nil,
+                gamma.requiresGrad ? gamma.gradientPointer() : nil,
+                rows, columns)
+        }
+    }
+    return output
+}

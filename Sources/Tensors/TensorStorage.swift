@@ -1,0 +1,47 @@
+import Foundation
+
+/// A contiguous float32 buffer. It either owns 64-byte-aligned memory it allocated, or views
+/// memory that someone else owns (a memory-mapped checkpoint), kept alive through `owner`.
+public final class TensorStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+    private let ownsMemory: Bool
+    /// Keeps the memory of a view alive (e.g. the mapped file).
+    private let owner: AnyObject?
+
+    /// Uninitialised owned memory for `count` floats.
+    public init(uninitializedCount count: Int) {
+        precondition(count >= 0, "negative element count")
+        var raw: UnsafeMutableRawPointer?
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+            fatalError("out of memory allocating \(bytes) bytes")
+        }
+        self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+        self.ownsMemory = true
+        self.owner = nil
+    }
+
+    /// Zero-filled owned memory.
+    public convenience init(zeroedCount count: Int) {
+        self.init(uninitializedCount: count)
+        pointer.initialize(repeating: 0, count: count)
+    }
+
+    /// A view of memory owned by `owner`; the view must not outlive it, which `owner` ensures.
+    public init(viewing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.ownsMemory = false
+        self.owner = owner
+    }
+
+    deinit {
+        if ownsMemory { free(pointer) }
+    }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: pointer, count: count)
+    }
+}
