@@ -1,0 +1,7 @@
+/// What loading does with a row that cannot be used (bad JSON, missing column, unknown label, ...).
+public enum BadRowPolicy: Sendable, Equatable {
+    /// Throw the row's `DatasetError`.
+    case fail
+    /// Leave the row out and record its error in `TextClassificationDataset.skippedRows`.
+    case skip
+}
