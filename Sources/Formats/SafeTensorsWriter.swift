@@ -1,0 +1,179 @@
+import Foundation
+
+/// Collects tensors in memory and writes them as one safetensors file.
+///
+/// The output matches the reference writer byte for byte (for at most one metadata key, whose
+/// order the reference leaves unspecified):
+/// - tensors are laid out by decreasing element alignment (I64, F32, BF16 for the dtypes written
+///   here), then by name (byte-wise), so each tensor starts at a multiple of its element size;
+/// - the header is compact JSON: `__metadata__` first (keys sorted byte-wise, omitted when empty),
+///   then the tensors in layout order, each as `{"dtype":…,"shape":[…],"data_offsets":[begin,end]}`;
+/// - the header is padded with spaces to a multiple of 8 bytes.
+///
+/// ```swift
+/// var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+/// try writer.add("weight", floats: values, shape: [rows, columns])
+/// try writer.write(to: url)
+/// ```
+public struct SafeTensorsWriter: Sendable {
+    private struct PendingTensor: Sendable {
+        let name: String
+        let dtype: SafeTensorsDType
+        let shape: [Int]
+        let bytes: Data
+    }
+
+    private let metadata: [String: String]
+    private var tensors: [PendingTensor] = []
+    private var names: Set<String> = []
+
+    /// Creates an empty writer whose file will carry `metadata` under `__metadata__`.
+    public init(metadata: [String: String] = [:]) {
+        self.metadata = metadata
+    }
+
+    /// Adds an F32 tensor.
+    ///
+    /// - Throws: ``FormatError`` when `name` was already added or is `__metadata__`, a dimension is
+    ///   negative, or the product of `shape` differs from `floats.count`.
+    public mutating func add(_ name: String, floats: [Float], shape: [Int]) throws {
+        try add(name, dtype: .F32, shape: shape, count: floats.count) {
+            #if _endian(little)
+                floats.withUnsafeBytes { Data($0) }
+            #else
+                Self.littleEndianBytes(floats.map(\.bitPattern))
+            #endif
+        }
+    }
+
+    /// Adds an I64 tensor.
+    ///
+    /// - Throws: ``FormatError`` under the same conditions as ``add(_:floats:shape:)``.
+    public mutating func add(_ name: String, int64s: [Int64], shape: [Int]) throws {
+        try add(name, dtype: .I64, shape: shape, count: int64s.count) {
+            Self.littleEndianBytes(int64s)
+        }
+    }
+
+    /// Adds a BF16 tensor from raw bfloat16 bit patterns (the upper 16 bits of each binary32).
+    ///
+    /// - Throws: ``FormatError`` under the same conditions as ``add(_:floats:shape:)``.
+    public mutating func add(_ name: String, bfloat16Bits: [UInt16], shape: [Int]) throws {
+        try add(name, dtype: .BF16, shape: shape, count: bfloat16Bits.count) {
+            Self.littleEndianBytes(bfloat16Bits)
+        }
+    }
+
+    /// Writes the file atomically with ``AtomicFile`` (temporary sibling, fsync, rename, fsync of
+    /// the folder), streaming tensor bytes without assembling the whole file in memory.
+    ///
+    /// - Throws: ``FormatError`` naming the file when the header would exceed the 100 MB limit
+    ///   readers accept, or when writing fails; a previous file at `url` is then left untouched.
+    public func write(to url: URL) throws {
+        let ordered = tensors.sorted { left, right in
+            if left.dtype.layoutRank != right.dtype.layoutRank {
+                return left.dtype.layoutRank > right.dtype.layoutRank
+            }
+            return left.name.utf8.lexicographicallyPrecedes(right.name.utf8)
+        }
+        let header = makeHeader(ordered)
+        guard header.count <= SafeTensorsHeader.maximumHeaderLength else {
+            throw FormatError(
+                .headerLength, file: url, offset: header.count,
+                detail: "header of \(header.count) bytes exceeds the \(SafeTensorsHeader.maximumHeaderLength)-byte limit")
+        }
+        try AtomicFile.write(to: url) { sink in
+            try sink.write(Self.littleEndianBytes([UInt64(header.count)]))
+            try header.withUnsafeBytes { try sink.write($0) }
+            for tensor in ordered {
+                try sink.write(tensor.bytes)
+            }
+        }
+    }
+
+    // MARK: - Private
+
+    private mutating func add(
+        _ name: String, dtype: SafeTensorsDType, shape: [Int], count: Int, encode: () -> Data
+    ) throws {
+        func failure(_ detail: String) -> FormatError {
+            FormatError(.invalidTensor, file: nil, key: name, detail: detail)
+        }
+        guard name != SafeTensorsHeader.metadataKey else {
+            throw failure("\"\(SafeTensorsHeader.metadataKey)\" is reserved for metadata and cannot name a tensor")
+        }
+        guard !names.contains(name) else {
+            throw failure("a tensor with this name was already added")
+        }
+        var elementCount = 1
+        var overflows = false
+        for (index, dimension) in shape.enumerated() {
+            guard dimension >= 0 else {
+                throw failure("shape dimension \(index) is negative (\(dimension))")
+            }
+            let (product, overflow) = elementCount.multipliedReportingOverflow(by: dimension)
+            elementCount = product
+            overflows = overflows || overflow
+        }
+        if shape.contains(0) {
+            elementCount = 0
+            overflows = false
+        }
+        guard !overflows else {
+            throw failure("shape \(shape) has more elements than fit in 64 bits")
+        }
+        guard elementCount == count else {
+            throw failure("shape \(shape) has \(elementCount) elements, but \(count) values were given")
+        }
+        names.insert(name)
+        tensors.append(PendingTensor(name: name, dtype: dtype, shape: shape, bytes: encode()))
+    }
+
+    private func makeHeader(_ ordered: [PendingTensor]) -> [UInt8] {
+        var encoding = HeaderEncoding()
+        encoding.append(raw: "{")
+        var needsComma = false
+        if !metadata.isEmpty {
+            encoding.append(string: SafeTensorsHeader.metadataKey)
+            encoding.append(raw: ":{")
+            let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 {
+                    encoding.append(raw: ",")
+                }
+                encoding.append(string: key)
+                encoding.append(raw: ":")
+                encoding.append(string: metadata[key]!)
+            }
+            encoding.append(raw: "}")
+            needsComma = true
+        }
+        var offset = 0
+        for tensor in ordered {
+            if needsComma {
+                encoding.append(raw: ",")
+            }
+            needsComma = true
+            encoding.append(string: tensor.name)
+            encoding.append(raw: ":{\"dtype\":")
+            encoding.append(string: tensor.dtype.rawValue)
+            encoding.append(raw: ",\"shape\":")
+            encoding.append(integers: tensor.shape)
+            encoding.append(raw: ",\"data_offsets\":")
+            encoding.append(integers: [offset, offset + tensor.bytes.count])
+            encoding.append(raw: "}")
+            offset += tensor.bytes.count
+        }
+        encoding.append(raw: "}")
+        encoding.pad(toMultipleOf: 8)
+        return encoding.bytes
+    }
+
+    private static func littleEndianBytes<Word: FixedWidthInteger>(_ words: [Word]) -> Data {
+        #if _endian(little)
+            return words.withUnsafeBytes { Data($0) }
+        #else
+            return words.map(\.littleEndian).withUnsafeBytes { Data($0) }
+        #endif
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import TestSupport
+import XCTest
+
+import Formats
+
+final class WriterTests: XCTestCase {
+    private var folder: TemporaryFolder!
+
+    override func setUpWithError() throws {
+        folder = try TemporaryFolder()
+    }
+
+    override func tearDown() {
+        folder.remove()
+    }
+
+    /// The header text and its declared length, read directly from the bytes.
+    private func rawHeader(_ url: URL) throws -> (length: Int, text: String) {
+        let bytes = try Data(contentsOf: url)
+        let length = bytes.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+        let text = try XCTUnwrap(String(data: bytes[8..<(8 + length)], encoding: .utf8))
+        return (length, text)
+    }
+
+    func testRoundTripOfEveryWrittenDTypeAndMetadata() throws {
+        let specialFloats: [Float] = [
+            0, -0.0, 1, -1.5, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 3.14159,
+            Float(bitPattern: 0x7FC0_1234),
+        ]
+        let integers: [Int64] = [.min, -1, 0, 1, .max, 1 << 40]
+        let bfloat16: [UInt16] = [0x3F80, 0xBF80, 0x7F80, 0x0001, 0x8000, 0x7FC1]
+        var writer = SafeTensorsWriter(metadata: ["format": "pt", "note": "round trip"])
+        try writer.add("floats", floats: specialFloats, shape: [specialFloats.count])
+        try writer.add("integers", int64s: integers, shape: [2, 3])
+        try writer.add("halves", bfloat16Bits: bfloat16, shape: [3, 2])
+        let url = folder.file("round-trip.safetensors")
+        try writer.write(to: url)
+
+        let file = try SafeTensorsFile(contentsOf: url)
+        XCTAssertEqual(file.metadata, ["format": "pt", "note": "round trip"])
+        XCTAssertEqual(file.names, ["integers", "floats", "halves"], "I64, then F32, then BF16")
+        XCTAssertEqual(try file.floats("floats").map(\.bitPattern), specialFloats.map(\.bitPattern))
+        XCTAssertEqual(try file.entry("integers").shape, [2, 3])
+        XCTAssertEqual(try file.int64s("integers"), integers)
+        XCTAssertEqual(try file.entry("halves").dtype, .BF16)
+        XCTAssertEqual(try file.entry("halves").shape, [3, 2])
+        XCTAssertEqual(
+            try file.floats("halves").map(\.bitPattern), bfloat16.map { UInt32($0) << 16 })
+        let storedBits: [UInt16] = try file.withUnsafeBytes("halves") { buffer in
+            (0..<bfloat16.count).map { UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
+        }
+        XCTAssertEqual(storedBits, bfloat16)
+    }
+
+    func testHeaderIsCompactSortedAndAligned() throws {
+        var writer = SafeTensorsWriter(metadata: ["b": "2", "a": "1"])
+        try writer.add("z", floats: [1, 2, 3], shape: [3])
+        try writer.add("a.weight", floats: [1, 2], shape: [1, 2])
+        try writer.add("half", bfloat16Bits: [1, 2, 3], shape: [3])
+        try writer.add("ids", int64s: [7], shape: [1])
+        let url = folder.file("sorted.safetensors")
+        try writer.write(to: url)
+
+        let (length, text) = try rawHeader(url)
+        XCTAssertEqual(length % 8, 0)
+        let json =
+            #"{"__metadata__":{"a":"1","b":"2"},"#
+            + #""ids":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},"#
+            + #""a.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[8,16]},"#
+            + #""z":{"dtype":"F32","shape":[3],"data_offsets":[16,28]},"#
+            + #""half":{"dtype":"BF16","shape":[3],"data_offsets":[28,34]}}"#
+        XCTAssertEqual(text.trimmingCharacters(in: .init(charactersIn: " ")), json)
+        XCTAssertEqual(text.count, length)
+        XCTAssertTrue(text.hasPrefix(json) && text.dropFirst(json.count).allSatisfy { $0 == " " })
+        XCTAssertLessThan(length - json.utf8.count, 8)
+
+        let file = try SafeTensorsFile(contentsOf: url)
+        for entry in file.entries {
+            XCTAssertEqual(entry.byteRange.lowerBound % entry.dtype.byteSize, 0, entry.name)
+        }
+        XCTAssertEqual(
+            try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int, 8 + length + 34)
+    }
+
+    func testEmptyWriterWritesAnEmptyObject() throws {
+        let url = folder.file("empty.safetensors")
+        try SafeTensorsWriter().write(to: url)
+        XCTAssertEqual(try Data(contentsOf: url), RawSafeTensors.bytes(header: "{}      "))
+        let file = try SafeTensorsFile(contentsOf: url)
+        XCTAssertEqual(file.entries.count, 0)
+        XCTAssertEqual(file.metadata, [:])
+    }
+
+    func testScalarsAndEmptyTensors() throws {
+        var writer = SafeTensorsWriter()
+        try writer.add("scalar", floats: [2.5], shape: [])
+        try writer.add("empty", floats: [], shape: [0, 384])
+        try writer.add("no ids", int64s: [], shape: [0])
+        let url = folder.file("scalars.safetensors")
+        try writer.write(to: url)
+        let file = try SafeTensorsFile(contentsOf: url)
+        XCTAssertEqual(try file.entry("scalar").shape, [])
+        XCTAssertEqual(try file.entry("scalar").elementCount, 1)
+        XCTAssertEqual(try file.floats("scalar"), [2.5])
+        XCTAssertEqual(try file.entry("empty").shape, [0, 384])
+        XCTAssertEqual(try file.floats("empty"), [])
+        XCTAssertEqual(try file.int64s("no ids"), [])
+    }
+
+    func testNamesAndMetadataAreEscapedLikeTheReference() throws {
+        let awkward = ["quote\"d", "back\\slash", "new\nline", "tab\tbell\u{07}", "\u{01}\u{1F}\u{7F}", "é日本🎉", "slash/"]
+        var metadata: [String: String] = [:]
+        for (index, text) in awkward.enumerated() {
+            metadata[text] = "value \(index) \(text)"
+        }
+        var writer = SafeTensorsWriter(metadata: metadata)
+        for (index, text) in awkward.enumerated() {
+            try writer.add(text, floats: [Float(index)], shape: [1])
+        }
+        let url = folder.file("escaped.safetensors")
+        try writer.write(to: url)
+
+        let file = try SafeTensorsFile(contentsOf: url)
+        XCTAssertEqual(file.metadata, metadata)
+        for (index, text) in awkward.enumerated() {
+            XCTAssertEqual(try file.floats(text), [Float(index)], text)
+        }
+        // An independent JSON parser agrees.
+        let independent = try IndependentReader(url)
+        XCTAssertEqual(Set(independent.tensorNames), Set(awkward))
+        XCTAssertEqual(independent.header["__metadata__"] as? [String: String], metadata)
+        // Control characters use the reference's spellings; other text is written raw.
+        let (_, text) = try rawHeader(url)
+        XCTAssertTrue(text.contains(#""new\nline""#))
+        XCTAssertTrue(text.contains(#"\u0007"#))
+        XCTAssertTrue(text.contains(#""\u0001\u001f"#))
+        XCTAssertTrue(text.contains("\u{7F}"))
+        XCTAssertTrue(text.contains("\"é日本🎉\""))
+        XCTAssertTrue(text.contains(#""slash/""#))
+    }
+
+    func testWrittenFileRewritesByteIdentically() throws {
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        try writer.add("weight", floats: (0..<60).map { Float($0) * 0.25 - 3 }, shape: [3, 4, 5])
+        try writer.add("positions", int64s: (0..<7).map(Int64.init), shape: [1, 7])
+        try writer.add("bf16", bfloat16Bits: (0..<9).map { UInt16($0) * 0x1111 }, shape: [9])
+        let first = folder.file("first.safetensors")
+        try writer.write(to: first)
+
+        let second = folder.file("second.safetensors")
+        try Self.rewrite(first, to: second)
+        XCTAssertEqual(try Data(contentsOf: first), try Data(contentsOf: second))
+    }
+
+    /// The reference writer's own files come out byte for byte the same when read and written here.
+    func testGoldenFilesRewriteByteIdentically() throws {
+        let files = try GoldenFilesTests.allGoldenFiles()
+        XCTAssertGreaterThanOrEqual(files.count, 20)
+        for url in files {
+            let copy = folder.file("copy-\(UUID().uuidString).safetensors")
+            try Self.rewrite(url, to: copy)
+            XCTAssertEqual(try Data(contentsOf: copy), try Data(contentsOf: url), url.path)
+            try FileManager.default.removeItem(at: copy)
+        }
+    }
+
+    func testMiniLMCheckpointRewritesByteIdentically() throws {
+        let checkpoint = Fixtures.miniLM.appendingPathComponent("model.safetensors")
+        let copy = folder.file("model.safetensors")
+        try Self.rewrite(checkpoint, to: copy)
+        XCTAssertTrue(try Data(contentsOf: copy) == Data(contentsOf: checkpoint))
+    }
+
+    func testWriterRejectsInconsistentTensors() throws {
+        var writer = SafeTensorsWriter()
+        try writer.add("w", floats: [1, 2], shape: [2])
+        let cases: [(String, (inout SafeTensorsWriter) throws -> Void, String)] = [
+            ("w", { try $0.add("w", floats: [1], shape: [1]) }, "already added"),
+            ("__metadata__", { try $0.add("__metadata__", int64s: [1], shape: [1]) }, "reserved"),
+            ("count", { try $0.add("count", floats: [1, 2, 3], shape: [2, 2]) }, "4 elements, but 3"),
+            ("negative", { try $0.add("negative", int64s: [], shape: [-1, 0]) }, "negative"),
+            ("huge", { try $0.add("huge", bfloat16Bits: [1], shape: [1 << 32, 1 << 32]) }, "64 bits"),
+        ]
+        for (key, add, phrase) in cases {
+            XCTAssertThrowsError(try add(&writer), key) { error in
+                guard let error = error as? FormatError else {
+                    return XCTFail("\(key): not a FormatError: \(error)")
+                }
+                XCTAssertEqual(error.kind, .invalidTensor, key)
+                XCTAssertEqual(error.key, key)
+                XCTAssertTrue(error.description.contains("[key: \"\(key)\"]"), error.description)
+                XCTAssertTrue(error.description.contains(phrase), error.description)
+            }
+        }
+        // The failed additions left the writer as it was.
+        let url = folder.file("after-errors.safetensors")
+        try writer.write(to: url)
+        XCTAssertEqual(try SafeTensorsFile(contentsOf: url).names, ["w"])
+    }
+
+    func testWriteFailureNamesTheFileAndLeavesNoTemporaryFile() throws {
+        var writer = SafeTensorsWriter()
+        try writer.add("w", floats: [1], shape: [1])
+        let blocked = folder.file("folder.safetensors")
+        try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: false)
+        try Data("keep".utf8).write(to: blocked.appendingPathComponent("inside"))
+        XCTAssertThrowsError(try writer.write(to: blocked)) { error in
+            XCTAssertTrue("\(error)".contains("folder.safetensors"), "\(error)")
+        }
+        XCTAssertEqual(try folder.contents(), ["folder.safetensors"])
+    }
+
+    /// Reads every tensor of `source` (in reverse order, to show order does not matter) and writes
+    /// them with the same metadata to `destination`.
+    static func rewrite(_ source: URL, to destination: URL) throws {
+        let file = try SafeTensorsFile(contentsOf: source)
+        var writer = SafeTensorsWriter(metadata: file.metadata)
+        for entry in file.entries.reversed() {
+            switch entry.dtype {
+            case .F32:
+                try writer.add(entry.name, floats: try file.floats(entry.name), shape: entry.shape)
+            case .I64:
+                try writer.add(entry.name, int64s: try file.int64s(entry.name), shape: entry.shape)
+            case .BF16:
+                let bits: [UInt16] = try file.withUnsafeBytes(entry.name) { buffer in
+                    (0..<entry.elementCount).map {
+                        UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))
+                    }
+                }
+                try writer.add(entry.name, bfloat16Bits: bits, shape: entry.shape)
+            default:
+                XCTFail("cannot rewrite dtype \(entry.dtype)")
+            }
+        }
+        try writer.write(to: destination)
+    }
+}
