@@ -122,3 +122,13 @@ final class OpGradientTests: XCTestCase {
         }
     }
 }
+
+final class AttentionDropoutTests: XCTestCase {
+    func testAttentionDropoutGradient() {
+        let q = randomTensor([1, 4, 8], seed: 40), k = randomTensor([1, 4, 8], seed: 41), v = randomTensor([1, 4, 8], seed: 42)
+        checkGradients([q, k, v]) {
+            scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], heads: 2, keyValueHeads: 2, keyMask: nil,
+                                      causal: false, dropout: (probability: 0.3, seed: 7))
+        }
+    }
+}

@@ -8,10 +8,12 @@ import Foundation
 ///   attention shares each key/value head among H/Hkv query heads).
 /// - keyMask: (B, S), 1 for a real key and 0 for padding, or nil.
 /// - causal: query t sees keys ≤ t + (S − T) (the cached prefix plus itself).
+/// - dropout: in training, drops attention probabilities with this probability, the mask drawn
+///   from a generator seeded with `seed` (as BERT's attention-probability dropout).
 /// Returns (B, T, H·D).
 public func scaledDotProductAttention(
     query: Tensor, key: Tensor, value: Tensor, heads: Int, keyValueHeads: Int,
-    keyMask: Tensor?, causal: Bool, scale: Float? = nil
+    keyMask: Tensor?, causal: Bool, scale: Float? = nil, dropout: (probability: Float, seed: UInt64)? = nil
 ) -> Tensor {
     precondition(query.rank == 3 && key.rank == 3 && value.rank == 3, "attention takes (B, T, C) tensors")
     let batch = query.shape[0], queryLength = query.shape[1], channels = query.shape[2]
@@ -33,6 +35,25 @@ public func scaledDotProductAttention(
 
     let output = Tensor(uninitialized: query.shape)  // (B, T, H·D)
     let probabilities = TensorStorage(uninitializedCount: batch * heads * queryLength * keyLength)  // (B, H, T, S)
+    // With dropout: the kept-element mask (B, H, T, S) and a per-head buffer of dropped probabilities (T, S).
+    let dropoutProbability = dropout.map { $0.probability } ?? 0
+    let keepScale = 1 / (1 - dropoutProbability)
+    let keepMask: UnsafeMutableBufferPointer<UInt8>? = dropoutProbability > 0
+        ? UnsafeMutableBufferPointer<UInt8>.allocate(capacity: probabilities.count) : nil
+    let dropped: TensorStorage? = dropoutProbability > 0 ? TensorStorage(uninitializedCount: queryLength * keyLength) : nil
+    if let keepMask, let dropout {
+        var generator = SeededGenerator(seed: dropout.seed)
+        for index in 0..<keepMask.count { keepMask[index] = generator.nextUniform() < dropoutProbability ? 0 : 1 }
+    }
+    /// P ⊙ mask / (1 − p) for one head into `dropped`, or P itself without dropout.
+    func effectiveProbabilities(_ p: UnsafeMutablePointer<Float>, head: Int) -> UnsafeMutablePointer<Float> {
+        guard let keepMask, let dropped else { return p }
+        let maskOffset = head * queryLength * keyLength
+        for index in 0..<(queryLength * keyLength) {
+            dropped.pointer[index] = keepMask[maskOffset + index] == 0 ? 0 : p[index] * keepScale
+        }
+        return dropped.pointer
+    }
     for b in 0..<batch {
         for h in 0..<heads {
             let kvHead = h / groupSize
@@ -49,16 +70,18 @@ public func scaledDotProductAttention(
             } else {
                 fk_softmax_rows(p, bias, scoreScale, queryLength, keyLength)
             }
-            // O[T, D] = P·V
+            // O[T, D] = P·V (P after dropout)
             gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
-                 a: p, lda: keyLength, b: v, ldb: keyChannels,
+                 a: effectiveProbabilities(p, head: b * heads + h), lda: keyLength, b: v, ldb: keyChannels,
                  c: output.pointer + b * queryLength * channels + h * headDimension, ldc: channels)
         }
     }
 
     if query.isRecording || key.isRecording || value.isRecording {
         output.requiresGrad = true
+        let maskOwner = keepMask.map { MaskOwner($0) }
         output.record(inputs: [query, key, value]) { output in
+            _ = maskOwner
             let gradOutput = output.grad!.pointer
             let gradQuery = query.requiresGrad ? query.gradientPointer() : nil
             let gradKey = key.requiresGrad ? key.gradientPointer() : nil
@@ -72,16 +95,22 @@ public func scaledDotProductAttention(
                     let keyOffset = b * keyLength * keyChannels + kvHead * headDimension
                     let p = probabilities.pointer + (b * heads + h) * queryLength * keyLength
                     let dO = gradOutput + queryOffset
-                    // dV[S, D] += Pᵀ·dO
+                    // dV[S, D] += Pᵀ·dO (P after dropout)
                     if let gradValue {
                         gemm(transposeA: true, transposeB: false, m: keyLength, n: headDimension, k: queryLength,
-                             a: p, lda: keyLength, b: dO, ldb: channels, beta: 1, c: gradValue + keyOffset, ldc: keyChannels)
+                             a: effectiveProbabilities(p, head: b * heads + h), lda: keyLength, b: dO, ldb: channels, beta: 1, c: gradValue + keyOffset, ldc: keyChannels)
                     }
                     guard gradQuery != nil || gradKey != nil else { continue }
                     // dP[T, S] = dO·Vᵀ; dS = P ⊙ (dP − rowsum(dP ⊙ P))
                     gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
                          a: dO, lda: channels, b: value.pointer + keyOffset, ldb: keyChannels,
                          c: gradProbabilities.pointer, ldc: keyLength)
+                    if let keepMask {  // back through dropout: dP ⊙ mask / (1 − p)
+                        let maskOffset = (b * heads + h) * queryLength * keyLength
+                        for index in 0..<(queryLength * keyLength) {
+                            gradProbabilities.pointer[index] *= keepMask[maskOffset + index] == 0 ? 0 : keepScale
+                        }
+                    }
                     fk_softmax_rows_backward(p, gradProbabilities.pointer, gradScores.pointer, queryLength, keyLength)
                     // dQ[T, D] += scale · dS·K
                     if let gradQuery {
@@ -98,6 +127,15 @@ public func scaledDotProductAttention(
                 }
             }
         }
+    } else {
+        keepMask?.deallocate()
     }
     return output
+}
+
+/// Frees a dropout mask when the gradient record that uses it goes away.
+private final class MaskOwner {
+    let mask: UnsafeMutableBufferPointer<UInt8>
+    init(_ mask: UnsafeMutableBufferPointer<UInt8>) { self.mask = mask }
+    deinit { mask.deallocate() }
 }

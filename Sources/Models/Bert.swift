@@ -1,0 +1,215 @@
+import NN
+import Tensors
+
+// BERT (`BertForSequenceClassification`), module for module with transformers' names, so that
+// every parameter path is its checkpoint key. Shapes: B batch, T tokens, C hidden, I intermediate.
+
+public final class BertEmbeddings: Module {
+    let wordEmbeddings: Embedding  // (V, C)
+    let positionEmbeddings: Embedding  // (P, C)
+    let tokenTypeEmbeddings: Embedding  // (2, C)
+    let layerNorm: LayerNorm
+    let dropout: Float
+
+    init(_ config: EncoderConfig) {
+        wordEmbeddings = Embedding(count: config.vocabularySize, dimensions: config.hiddenSize)
+        positionEmbeddings = Embedding(count: config.maxPositions, dimensions: config.hiddenSize)
+        tokenTypeEmbeddings = Embedding(count: config.typeVocabularySize, dimensions: config.hiddenSize)
+        layerNorm = LayerNorm(dimensions: config.hiddenSize, epsilon: config.layerNormEpsilon)
+        dropout = config.hiddenDropout
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("word_embeddings", wordEmbeddings), ("position_embeddings", positionEmbeddings),
+         ("token_type_embeddings", tokenTypeEmbeddings), ("LayerNorm", layerNorm)]
+    }
+
+    /// ids (B·T) → (B, T, C); token types are all 0.
+    func callAsFunction(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        let shape = [batch.batchSize, batch.sequenceLength, wordEmbeddings.dimensions]
+        let words = wordEmbeddings(batch.inputIDs, outputShape: shape)
+        let positions = positionEmbeddings(batch.positionIDs, outputShape: shape)
+        let types = tokenTypeEmbeddings([Int32](repeating: 0, count: batch.inputIDs.count), outputShape: shape)
+        return context.dropout(layerNorm(add(add(words, positions), types)), probability: dropout)
+    }
+}
+
+public final class BertSelfAttention: Module {
+    let query: Linear, key: Linear, value: Linear  // (C, C) each
+    let heads: Int
+    let dropout: Float
+
+    init(_ config: EncoderConfig) {
+        query = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        key = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        value = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        heads = config.headCount
+        dropout = config.attentionDropout
+    }
+
+    public var children: [(name: String, module: any Module)] { [("query", query), ("key", key), ("value", value)] }
+
+    /// (B, T, C) → (B, T, C), keys masked by `attentionMask` (B, T).
+    func callAsFunction(_ hidden: Tensor, attentionMask: Tensor, context: ForwardContext) -> Tensor {
+        scaledDotProductAttention(
+            query: query(hidden, context: context), key: key(hidden, context: context), value: value(hidden, context: context),
+            heads: heads, keyValueHeads: heads, keyMask: attentionMask, causal: false,
+            dropout: context.dropoutSeed(probability: dropout))
+    }
+}
+
+/// A projection, dropout and a residual LayerNorm (`BertSelfOutput` and `BertOutput`).
+public final class BertResidualOutput: Module {
+    let dense: Linear
+    let layerNorm: LayerNorm
+    let dropout: Float
+
+    init(inFeatures: Int, _ config: EncoderConfig) {
+        dense = Linear(inFeatures: inFeatures, outFeatures: config.hiddenSize)
+        layerNorm = LayerNorm(dimensions: config.hiddenSize, epsilon: config.layerNormEpsilon)
+        dropout = config.hiddenDropout
+    }
+
+    public var children: [(name: String, module: any Module)] { [("dense", dense), ("LayerNorm", layerNorm)] }
+
+    /// LayerNorm(dropout(dense(x)) + residual)
+    func callAsFunction(_ x: Tensor, residual: Tensor, context: ForwardContext) -> Tensor {
+        layerNorm(add(context.dropout(dense(x, context: context), probability: dropout), residual))
+    }
+}
+
+public final class BertAttention: Module {
+    let selfAttention: BertSelfAttention
+    let output: BertResidualOutput
+
+    init(_ config: EncoderConfig) {
+        selfAttention = BertSelfAttention(config)
+        output = BertResidualOutput(inFeatures: config.hiddenSize, config)
+    }
+
+    public var children: [(name: String, module: any Module)] { [("self", selfAttention), ("output", output)] }
+}
+
+/// The feed-forward expansion (`BertIntermediate`): activation(dense(x)), (B, T, C) → (B, T, I).
+public final class BertIntermediate: Module {
+    let dense: Linear
+    let activation: Activation
+
+    init(_ config: EncoderConfig) {
+        dense = Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize)
+        activation = config.activation
+    }
+
+    public var children: [(name: String, module: any Module)] { [("dense", dense)] }
+
+    func callAsFunction(_ x: Tensor, context: ForwardContext) -> Tensor {
+        activate(dense(x, context: context), activation)
+    }
+}
+
+public final class BertLayer: Module {
+    let attention: BertAttention
+    let intermediate: BertIntermediate
+    let output: BertResidualOutput
+
+    init(_ config: EncoderConfig) {
+        attention = BertAttention(config)
+        intermediate = BertIntermediate(config)
+        output = BertResidualOutput(inFeatures: config.intermediateSize, config)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("attention", attention), ("intermediate", intermediate), ("output", output)]
+    }
+
+    /// (B, T, C) → (B, T, C)
+    func callAsFunction(_ hidden: Tensor, attentionMask: Tensor, context: ForwardContext) -> Tensor {
+        let attended = attention.selfAttention(hidden, attentionMask: attentionMask, context: context)
+        let afterAttention = attention.output(attended, residual: hidden, context: context)
+        return output(intermediate(afterAttention, context: context), residual: afterAttention, context: context)
+    }
+}
+
+public final class BertEncoder: Module {
+    let layers: ModuleList<BertLayer>
+
+    init(_ config: EncoderConfig) {
+        layers = ModuleList((0..<config.layerCount).map { _ in BertLayer(config) })
+    }
+
+    public var children: [(name: String, module: any Module)] { [("layer", layers)] }
+}
+
+/// tanh(dense(h[:, 0])): (B, T, C) → (B, C).
+public final class BertPooler: Module {
+    let dense: Linear
+
+    init(_ config: EncoderConfig) {
+        dense = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+    }
+
+    public var children: [(name: String, module: any Module)] { [("dense", dense)] }
+
+    func callAsFunction(_ hidden: Tensor, batch: TokenBatch, context: ForwardContext) -> Tensor {
+        let first = gatherRows(hidden, indices: batch.firstTokenRows)  // (B, C)
+        return activate(dense(first, context: context), .tanh)
+    }
+}
+
+/// `BertModel`: embeddings, encoder layers and pooler.
+public final class BertModel: Module {
+    let embeddings: BertEmbeddings
+    let encoder: BertEncoder
+    public let pooler: BertPooler
+
+    init(_ config: EncoderConfig) {
+        embeddings = BertEmbeddings(config)
+        encoder = BertEncoder(config)
+        pooler = BertPooler(config)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("embeddings", embeddings), ("encoder", encoder), ("pooler", pooler)]
+    }
+
+    /// The last hidden states (B, T, C).
+    func callAsFunction(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        var hidden = embeddings(batch, context: context)
+        for layer in encoder.layers.elements {
+            hidden = layer(hidden, attentionMask: batch.attentionMask, context: context)
+        }
+        return hidden
+    }
+}
+
+/// `BertForSequenceClassification`: pooled first token → dropout → classifier.
+public final class BertForSequenceClassification: SequenceClassifier {
+    public let config: EncoderConfig
+    public let bert: BertModel
+    public let classifier: Linear  // (labels, C)
+
+    public init(_ config: EncoderConfig, labelCount: Int) {
+        self.config = config
+        bert = BertModel(config)
+        classifier = Linear(inFeatures: config.hiddenSize, outFeatures: labelCount)
+    }
+
+    public var children: [(name: String, module: any Module)] { [("bert", bert), ("classifier", classifier)] }
+    public var labelCount: Int { classifier.outFeatures }
+    public var headModulePaths: [String] { ["classifier"] }
+    public var encoderLayerPaths: [String] { (0..<config.layerCount).map { "bert.encoder.layer.\($0)" } }
+
+    public func encode(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        bert(batch, context: context)
+    }
+
+    /// Pooler output (B, C) of the last hidden states.
+    public func pooled(_ hidden: Tensor, batch: TokenBatch, context: ForwardContext) -> Tensor {
+        bert.pooler(hidden, batch: batch, context: context)
+    }
+
+    public func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        let pooled = pooled(encode(batch, context: context), batch: batch, context: context)
+        return classifier(context.dropout(pooled, probability: config.classifierDropout), context: context)
+    }
+}

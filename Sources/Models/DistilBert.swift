@@ -1,0 +1,169 @@
+import NN
+import Tensors
+
+// DistilBERT (`DistilBertForSequenceClassification`) with transformers' parameter names.
+// Shapes: B batch, T tokens, C hidden (`dim`), I intermediate (`hidden_dim`).
+
+public final class DistilBertEmbeddings: Module {
+    let wordEmbeddings: Embedding  // (V, C)
+    let positionEmbeddings: Embedding  // (P, C)
+    let layerNorm: LayerNorm
+    let dropout: Float
+
+    init(_ config: EncoderConfig) {
+        wordEmbeddings = Embedding(count: config.vocabularySize, dimensions: config.hiddenSize)
+        positionEmbeddings = Embedding(count: config.maxPositions, dimensions: config.hiddenSize)
+        layerNorm = LayerNorm(dimensions: config.hiddenSize, epsilon: config.layerNormEpsilon)
+        dropout = config.hiddenDropout
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("word_embeddings", wordEmbeddings), ("position_embeddings", positionEmbeddings), ("LayerNorm", layerNorm)]
+    }
+
+    /// ids (B·T) → (B, T, C)
+    func callAsFunction(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        let shape = [batch.batchSize, batch.sequenceLength, wordEmbeddings.dimensions]
+        let words = wordEmbeddings(batch.inputIDs, outputShape: shape)
+        let positions = positionEmbeddings(batch.positionIDs, outputShape: shape)
+        return context.dropout(layerNorm(add(words, positions)), probability: dropout)
+    }
+}
+
+public final class DistilBertAttention: Module {
+    let queryProjection: Linear, keyProjection: Linear, valueProjection: Linear, outputProjection: Linear  // (C, C)
+    let heads: Int
+    let dropout: Float
+
+    init(_ config: EncoderConfig) {
+        queryProjection = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        keyProjection = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        valueProjection = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        outputProjection = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        heads = config.headCount
+        dropout = config.attentionDropout
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("q_lin", queryProjection), ("k_lin", keyProjection), ("v_lin", valueProjection), ("out_lin", outputProjection)]
+    }
+
+    /// (B, T, C) → (B, T, C)
+    func callAsFunction(_ hidden: Tensor, attentionMask: Tensor, context: ForwardContext) -> Tensor {
+        let attended = scaledDotProductAttention(
+            query: queryProjection(hidden, context: context), key: keyProjection(hidden, context: context),
+            value: valueProjection(hidden, context: context), heads: heads, keyValueHeads: heads,
+            keyMask: attentionMask, causal: false, dropout: context.dropoutSeed(probability: dropout))
+        return outputProjection(attended, context: context)
+    }
+}
+
+/// lin2(dropout-free activation(lin1(x))) followed by dropout: (B, T, C) → (B, T, C).
+public final class DistilBertFeedForward: Module {
+    let expand: Linear  // (I, C)
+    let contract: Linear  // (C, I)
+    let activation: Activation
+    let dropout: Float
+
+    init(_ config: EncoderConfig) {
+        expand = Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize)
+        contract = Linear(inFeatures: config.intermediateSize, outFeatures: config.hiddenSize)
+        activation = config.activation
+        dropout = config.hiddenDropout
+    }
+
+    public var children: [(name: String, module: any Module)] { [("lin1", expand), ("lin2", contract)] }
+
+    func callAsFunction(_ x: Tensor, context: ForwardContext) -> Tensor {
+        context.dropout(contract(activate(expand(x, context: context), activation), context: context), probability: dropout)
+    }
+}
+
+public final class DistilBertBlock: Module {
+    let attention: DistilBertAttention
+    let attentionNorm: LayerNorm
+    let feedForward: DistilBertFeedForward
+    let outputNorm: LayerNorm
+
+    init(_ config: EncoderConfig) {
+        attention = DistilBertAttention(config)
+        attentionNorm = LayerNorm(dimensions: config.hiddenSize, epsilon: config.layerNormEpsilon)
+        feedForward = DistilBertFeedForward(config)
+        outputNorm = LayerNorm(dimensions: config.hiddenSize, epsilon: config.layerNormEpsilon)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("attention", attention), ("sa_layer_norm", attentionNorm), ("ffn", feedForward), ("output_layer_norm", outputNorm)]
+    }
+
+    /// (B, T, C) → (B, T, C)
+    func callAsFunction(_ hidden: Tensor, attentionMask: Tensor, context: ForwardContext) -> Tensor {
+        let afterAttention = attentionNorm(add(attention(hidden, attentionMask: attentionMask, context: context), hidden))
+        return outputNorm(add(feedForward(afterAttention, context: context), afterAttention))
+    }
+}
+
+public final class DistilBertTransformer: Module {
+    let layers: ModuleList<DistilBertBlock>
+
+    init(_ config: EncoderConfig) {
+        layers = ModuleList((0..<config.layerCount).map { _ in DistilBertBlock(config) })
+    }
+
+    public var children: [(name: String, module: any Module)] { [("layer", layers)] }
+}
+
+/// `DistilBertModel`: embeddings and transformer blocks.
+public final class DistilBertModel: Module {
+    let embeddings: DistilBertEmbeddings
+    let transformer: DistilBertTransformer
+
+    init(_ config: EncoderConfig) {
+        embeddings = DistilBertEmbeddings(config)
+        transformer = DistilBertTransformer(config)
+    }
+
+    public var children: [(name: String, module: any Module)] { [("embeddings", embeddings), ("transformer", transformer)] }
+
+    /// The last hidden states (B, T, C).
+    func callAsFunction(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        var hidden = embeddings(batch, context: context)
+        for layer in transformer.layers.elements {
+            hidden = layer(hidden, attentionMask: batch.attentionMask, context: context)
+        }
+        return hidden
+    }
+}
+
+/// `DistilBertForSequenceClassification`: first token → pre_classifier → ReLU → dropout → classifier.
+public final class DistilBertForSequenceClassification: SequenceClassifier {
+    public let config: EncoderConfig
+    public let distilbert: DistilBertModel
+    public let preClassifier: Linear  // (C, C)
+    public let classifier: Linear  // (labels, C)
+
+    public init(_ config: EncoderConfig, labelCount: Int) {
+        self.config = config
+        distilbert = DistilBertModel(config)
+        preClassifier = Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize)
+        classifier = Linear(inFeatures: config.hiddenSize, outFeatures: labelCount)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("distilbert", distilbert), ("pre_classifier", preClassifier), ("classifier", classifier)]
+    }
+
+    public var labelCount: Int { classifier.outFeatures }
+    public var headModulePaths: [String] { ["pre_classifier", "classifier"] }
+    public var encoderLayerPaths: [String] { (0..<config.layerCount).map { "distilbert.transformer.layer.\($0)" } }
+
+    public func encode(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        distilbert(batch, context: context)
+    }
+
+    public func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        let first = gatherRows(encode(batch, context: context), indices: batch.firstTokenRows)  // (B, C)
+        let projected = activate(preClassifier(first, context: context), .relu)
+        return classifier(context.dropout(projected, probability: config.classifierDropout), context: context)
+    }
+}

@@ -1,0 +1,62 @@
+import Tensors
+
+/// Something that wraps a `Linear` layer's output (LoRA): it sees the layer's input and the
+/// frozen base output and returns the adapted output. Its own parameters appear under the
+/// layer's path (`query.lora_A.weight`), as PEFT names them.
+public protocol LinearAdapter: Module {
+    /// Whether the adapter takes part in the forward pass (PEFT's `disable_adapter`).
+    var isEnabled: Bool { get }
+    func adapt(input: Tensor, baseOutput: Tensor, context: ForwardContext) -> Tensor
+}
+
+/// y = x·Wᵀ + b (or x·W + b for GPT-2's `Conv1D` layout), optionally wrapped by an adapter.
+public final class Linear: Module {
+    public let weight: Tensor  // (out, in), or (in, out) for `.inputsByOutputs`
+    public let bias: Tensor?  // (out)
+    public let layout: WeightLayout
+    public var adapter: (any LinearAdapter)?
+
+    public init(weight: Tensor, bias: Tensor?, layout: WeightLayout = .outputsByInputs) {
+        self.weight = weight
+        self.bias = bias
+        self.layout = layout
+    }
+
+    /// A zero-initialised layer of the given size (loading fills it).
+    public convenience init(inFeatures: Int, outFeatures: Int, bias: Bool = true, layout: WeightLayout = .outputsByInputs) {
+        let shape = layout == .outputsByInputs ? [outFeatures, inFeatures] : [inFeatures, outFeatures]
+        self.init(weight: Tensor(zeros: shape), bias: bias ? Tensor(zeros: [outFeatures]) : nil, layout: layout)
+    }
+
+    public var inFeatures: Int { layout == .outputsByInputs ? weight.shape[1] : weight.shape[0] }
+    public var outFeatures: Int { layout == .outputsByInputs ? weight.shape[0] : weight.shape[1] }
+
+    public var ownParameters: [(name: String, tensor: Tensor)] {
+        var result: [(name: String, tensor: Tensor)] = [("weight", weight)]
+        if let bias { result.append(("bias", bias)) }
+        return result
+    }
+
+    public var children: [(name: String, module: any Module)] { adapter?.children ?? [] }
+
+    /// (…, in) → (…, out)
+    public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
+        let base = linear(input, weight: weight, bias: bias, layout: layout)
+        guard let adapter, adapter.isEnabled else { return base }
+        return adapter.adapt(input: input, baseOutput: base, context: context)
+    }
+
+    /// Fills weight with Kaiming-uniform values (PyTorch's `nn.Linear` default, a = √5) and bias with
+    /// uniform(±1/√fan_in), or with normal(0, std) and zero bias when `normalStandardDeviation` is given
+    /// (transformers' `_init_weights` for new heads).
+    public func initialize(generator: inout SeededGenerator, normalStandardDeviation: Float? = nil) {
+        if let std = normalStandardDeviation {
+            for index in 0..<weight.count { weight.pointer[index] = generator.nextNormal() * std }
+            if let bias { bias.pointer.update(repeating: 0, count: bias.count) }
+        } else {
+            let bound = 1 / Float(inFeatures).squareRoot()  // kaiming_uniform(a=√5) gives gain·√(3/fan_in) = 1/√fan_in
+            for index in 0..<weight.count { weight.pointer[index] = (generator.nextUniform() * 2 - 1) * bound }
+            if let bias { for index in 0..<bias.count { bias.pointer[index] = (generator.nextUniform() * 2 - 1) * bound } }
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class LoRAPlaceholderTests: XCTestCase { func testBuilds() {} }
