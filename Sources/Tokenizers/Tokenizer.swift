@@ -33,9 +33,14 @@ public protocol Tokenizer: Sendable {
     var padTokenID: Int? { get }
     /// End-of-sequence id, if any (decoders stop on it).
     var eosTokenID: Int? { get }
+    /// The longest input the model takes (`model_max_length` of `tokenizer_config.json`), if known.
+    var modelMaxLength: Int? { get }
 }
 
 extension Tokenizer {
+    /// Unknown unless the tokenizer says otherwise.
+    public var modelMaxLength: Int? { nil }
+
     public func encode(_ text: String) -> [Int] {
         encode(text, addSpecialTokens: true, truncation: nil)
     }

@@ -1,0 +1,96 @@
+import Foundation
+
+/// What `tokenizer_config.json` adds to a tokenizer: the model's maximum length, lowercasing for a
+/// bare `vocab.txt`, and the spelling of the special tokens. Every field is optional; nil means
+/// "not given", and the BERT defaults (`[UNK]`, `[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`) apply.
+public struct TokenizerConfiguration: Sendable, Equatable {
+    /// `model_max_length`. Values of a billion or more (transformers writes 1e30 for "no limit")
+    /// are read as nil.
+    public var modelMaxLength: Int?
+    /// `do_lower_case`.
+    public var lowercase: Bool?
+    /// `unk_token`.
+    public var unknownToken: String?
+    /// `cls_token`.
+    public var classificationToken: String?
+    /// `sep_token`.
+    public var separatorToken: String?
+    /// `pad_token`.
+    public var paddingToken: String?
+    /// `mask_token`.
+    public var maskToken: String?
+    /// The file the values came from, for error messages.
+    public var source: URL?
+
+    /// A configuration from values at hand; everything defaults to "not given".
+    public init(
+        modelMaxLength: Int? = nil, lowercase: Bool? = nil, unknownToken: String? = nil,
+        classificationToken: String? = nil, separatorToken: String? = nil, paddingToken: String? = nil,
+        maskToken: String? = nil, source: URL? = nil
+    ) {
+        self.modelMaxLength = modelMaxLength
+        self.lowercase = lowercase
+        self.unknownToken = unknownToken
+        self.classificationToken = classificationToken
+        self.separatorToken = separatorToken
+        self.paddingToken = paddingToken
+        self.maskToken = maskToken
+        self.source = source
+    }
+
+    /// Reads a `tokenizer_config.json`. Keys this library does not use are ignored.
+    public init(contentsOf file: URL) throws {
+        let data = try FileLoading.read(file)
+        self = try FileLoading.decode(TokenizerConfigurationFile.self, from: data, file: file).configuration
+        source = file
+    }
+}
+
+/// The JSON shape of `tokenizer_config.json`.
+private struct TokenizerConfigurationFile: Decodable {
+    var configuration: TokenizerConfiguration
+
+    private enum CodingKeys: String, CodingKey {
+        case modelMaxLength = "model_max_length", lowercase = "do_lower_case", unknownToken = "unk_token"
+        case classificationToken = "cls_token", separatorToken = "sep_token", paddingToken = "pad_token"
+        case maskToken = "mask_token"
+    }
+
+    /// A special token is written either as a string or as an object with a `content` key.
+    private struct TokenSpelling: Decodable {
+        var content: String
+        private enum CodingKeys: String, CodingKey { case content }
+        init(from decoder: any Decoder) throws {
+            if let string = try? decoder.singleValueContainer().decode(String.self) {
+                content = string
+            } else {
+                content = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .content)
+            }
+            try TokenizerLimits.checkToken(content, at: decoder.codingPath)
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func token(_ key: CodingKeys) throws -> String? {
+            try container.decodeIfPresent(TokenSpelling.self, forKey: key)?.content
+        }
+        var maximum: Int?
+        if let value = try container.decodeIfPresent(Double.self, forKey: .modelMaxLength) {
+            guard value >= 1, value.rounded() == value else {
+                throw ConfigurationProblem(
+                    .invalidValue("is \(value); it must be a positive integer"),
+                    at: decoder.codingPath + [CodingKeys.modelMaxLength])
+            }
+            maximum = value < 1e9 ? Int(value) : nil
+        }
+        configuration = TokenizerConfiguration(
+            modelMaxLength: maximum,
+            lowercase: try container.decodeIfPresent(Bool.self, forKey: .lowercase),
+            unknownToken: try token(.unknownToken),
+            classificationToken: try token(.classificationToken),
+            separatorToken: try token(.separatorToken),
+            paddingToken: try token(.paddingToken),
+            maskToken: try token(.maskToken))
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class TokenizersPlaceholderTests: XCTestCase { func testBuilds() {} }
