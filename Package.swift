@@ -31,13 +31,15 @@ let package = Package(
         .target(name: "Models", dependencies: ["NN", "Formats"]),
         .target(name: "LoRA", dependencies: ["NN", "Formats", "Models"]),
         .target(name: "Data", dependencies: ["Tokenizers"]),
-        .target(name: "Training", dependencies: ["Models", "LoRA", "Data", "Formats"]),
+        .target(
+            name: "Training",
+            dependencies: ["Models", "LoRA", "Data", "Formats", "Tokenizers", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "finetune",
             dependencies: [
                 "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["Tensors", "Formats"], path: "Tests/TestSupport"),

@@ -1,6 +1,9 @@
 #include "Kernels.h"
 #include <math.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 // Hot loops get AVX-512 and AVX2 clones chosen at load time (ifunc), so the package builds for
 // baseline x86-64 and still runs wide vectors where the CPU has them.
@@ -392,4 +395,12 @@ void fk_f16_to_f32(const uint16_t *x, float *y, size_t n) {
         }
         memcpy(&y[i], &bits, 4);
     }
+}
+
+void fk_configure_allocator(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_ARENA_MAX, 2);
+#endif
 }

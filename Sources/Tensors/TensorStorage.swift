@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A contiguous float32 buffer. It either owns 64-byte-aligned memory it allocated, or views
@@ -6,20 +7,23 @@ public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
     private let ownsMemory: Bool
+    /// Bytes reserved for an owned buffer (its pool size class).
+    private let capacityBytes: Int
     /// Keeps the memory of a view alive (e.g. the mapped file).
     private let owner: AnyObject?
+
+    /// Keeps freed memory in the process (no unmap and re-fault of large buffers every step).
+    private static let allocatorConfigured: Void = fk_configure_allocator()
 
     /// Uninitialised owned memory for `count` floats.
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative element count")
-        var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
-            fatalError("out of memory allocating \(bytes) bytes")
-        }
+        _ = TensorStorage.allocatorConfigured
+        let (raw, capacity) = BufferPool.shared.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         self.ownsMemory = true
+        self.capacityBytes = capacity
         self.owner = nil
     }
 
@@ -34,11 +38,12 @@ public final class TensorStorage: @unchecked Sendable {
         self.pointer = pointer
         self.count = count
         self.ownsMemory = false
+        self.capacityBytes = 0
         self.owner = owner
     }
 
     deinit {
-        if ownsMemory { free(pointer) }
+        if ownsMemory { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), capacity: capacityBytes) }
     }
 
     public var buffer: UnsafeMutableBufferPointer<Float> {

@@ -79,6 +79,11 @@ void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,
 // Sum of squares (for gradient-norm clipping and finiteness checks), in double.
 double fk_sum_squares(const float *x, size_t n);
 
+// ---- memory ------------------------------------------------------------------------------
+// Asks the C allocator to keep freed large blocks for reuse instead of unmapping them, so
+// per-step activations do not page-fault fresh zeroed memory each step (glibc; no-op elsewhere).
+void fk_configure_allocator(void);
+
 // ---- conversions -------------------------------------------------------------------------
 void fk_bf16_to_f32(const uint16_t *x, float *y, size_t n);
 void fk_f16_to_f32(const uint16_t *x, float *y, size_t n);

@@ -43,7 +43,7 @@ public func scaledDotProductAttention(
     let dropped: TensorStorage? = dropoutProbability > 0 ? TensorStorage(uninitializedCount: queryLength * keyLength) : nil
     if let keepMask, let dropout {
         var generator = SeededGenerator(seed: dropout.seed)
-        for index in 0..<keepMask.count { keepMask[index] = generator.nextUniform() < dropoutProbability ? 0 : 1 }
+        generator.fillKeepMask(keepMask, dropProbability: dropoutProbability)
     }
     /// P ⊙ mask / (1 − p) for one head into `dropped`, or P itself without dropout.
     func effectiveProbabilities(_ p: UnsafeMutablePointer<Float>, head: Int) -> UnsafeMutablePointer<Float> {

@@ -7,7 +7,10 @@ public func dropout(_ x: Tensor, probability: Float, generator: inout SeededGene
     precondition(probability < 1, "dropout probability \(probability) must be below 1")
     let keepScale = 1 / (1 - probability)
     let mask = TensorStorage(uninitializedCount: x.count)  // same shape as x: 0 or 1/(1−p)
-    for index in 0..<x.count { mask.pointer[index] = generator.nextUniform() < probability ? 0 : keepScale }
+    let keep = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: x.count)
+    defer { keep.deallocate() }
+    generator.fillKeepMask(keep, dropProbability: probability)
+    for index in 0..<x.count { mask.pointer[index] = keep[index] == 0 ? 0 : keepScale }
     let output = Tensor(uninitialized: x.shape)
     fk_mul(x.pointer, mask.pointer, output.pointer, x.count)
     if x.isRecording {

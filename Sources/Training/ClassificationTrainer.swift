@@ -1,0 +1,204 @@
+import Data
+import Foundation
+import LoRA
+import Models
+import NN
+import Tensors
+
+/// A run that cannot continue, naming the step and batch or the file.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Trains a sequence classifier as transformers' `Trainer` does: shuffled batches padded per batch,
+/// AdamW with a linear schedule and gradient clipping, evaluation and checkpoints every epoch (or
+/// N steps), the best checkpoint restored at the end, and exact resume from any checkpoint.
+public final class ClassificationTrainer {
+    public let classifier: FineTunedClassifier
+    public let arguments: TrainingArguments
+    public let trainData: TokenizedClassificationDataset
+    public let validationData: TokenizedClassificationDataset?
+    /// Skip a batch whose loss or gradient is not finite (counting it) instead of stopping.
+    public var skipNonFiniteBatches = false
+    /// Checked between steps; when it returns true the run saves a checkpoint and stops.
+    public var shouldStop: () -> Bool = { false }
+
+    public init(classifier: FineTunedClassifier, arguments: TrainingArguments,
+                trainData: TokenizedClassificationDataset, validationData: TokenizedClassificationDataset?) {
+        self.classifier = classifier
+        self.arguments = arguments
+        self.trainData = trainData
+        self.validationData = validationData
+    }
+
+    public var stepsPerEpoch: Int { (trainData.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize }
+
+    public var totalSteps: Int {
+        arguments.maxSteps > 0 ? arguments.maxSteps : Int((arguments.numTrainEpochs * Double(stepsPerEpoch)).rounded(.up))
+    }
+
+    /// Evaluates the model as it is now on the validation data.
+    public func evaluate() -> EvaluationMetrics? {
+        validationData.map {
+            evaluateClassifier(classifier.model, on: $0, batchSize: arguments.perDeviceEvalBatchSize, padTokenID: classifier.padTokenID)
+        }
+    }
+
+    @discardableResult
+    public func train(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState {
+        let arguments = self.arguments
+        let model = classifier.model
+        let outputDirectory = URL(fileURLWithPath: arguments.outputDir)
+        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        let optimizer = AdamW(model: model, settings: {
+            var settings = AdamW.Settings(weightDecay: Float(arguments.weightDecay))
+            settings.beta1 = Float(arguments.adamBeta1)
+            settings.beta2 = Float(arguments.adamBeta2)
+            settings.epsilon = Float(arguments.adamEpsilon)
+            return settings
+        }())
+        let trainable = model.trainableParameters().map(\.tensor)
+        let totalSteps = self.totalSteps, stepsPerEpoch = self.stepsPerEpoch
+        let warmup = arguments.warmupSteps > 0 ? arguments.warmupSteps : Int((arguments.warmupRatio * Double(totalSteps)).rounded(.up))
+        let schedule = LearningRateSchedule(kind: LearningRateSchedule.Kind(rawValue: arguments.lrSchedulerType) ?? .linear,
+                                            peak: Float(arguments.learningRate), warmupSteps: warmup, totalSteps: totalSteps)
+        let dataSeed = UInt64(bitPattern: Int64(arguments.seed))
+        let sampler = BatchSampler(
+            exampleCount: trainData.count, batchSize: arguments.perDeviceTrainBatchSize,
+            order: arguments.groupByLength ? .groupedByLength(seed: dataSeed, lengths: trainData.lengths) : .shuffled(seed: dataSeed))
+        let collator = PaddingCollator(padTokenID: classifier.padTokenID)
+        let context = ForwardContext(isTraining: true, generator: SeededGenerator(seed: dataSeed &+ 1))
+
+        var state = TrainerState()
+        state.maxSteps = totalSteps
+        state.numTrainEpochs = arguments.numTrainEpochs
+        state.trainBatchSize = arguments.perDeviceTrainBatchSize
+        if let resume = arguments.resumeFromCheckpoint {
+            let checkpoint = try resolveCheckpoint(resume, in: outputDirectory)
+            state = try TrainingCheckpoint.restore(from: checkpoint, classifier: classifier, optimizer: optimizer, generator: &context.generator)
+            guard state.maxSteps == totalSteps, state.trainBatchSize == arguments.perDeviceTrainBatchSize else {
+                throw TrainingError("\(checkpoint.path): the checkpoint was made with \(state.maxSteps) steps of batch \(state.trainBatchSize); "
+                    + "this run has \(totalSteps) of batch \(arguments.perDeviceTrainBatchSize)")
+            }
+        }
+        onEvent(.started(TrainingPlan(trainExamples: trainData.count, stepsPerEpoch: stepsPerEpoch, totalSteps: totalSteps,
+                                      epochs: Double(totalSteps) / Double(stepsPerEpoch),
+                                      trainableParameters: model.parameterCount(trainableOnly: true), startStep: state.globalStep)))
+
+        let start = Date()
+        var tokensSeen = 0
+        var epochBatches: (epoch: Int, batches: [[Int]])? = nil
+        while state.globalStep < totalSteps {
+            if shouldStop() {
+                try saveCheckpoint(state: state, optimizer: optimizer, generator: context.generator, onEvent: onEvent)
+                return state
+            }
+            let epochIndex = state.globalStep / stepsPerEpoch, batchIndex = state.globalStep % stepsPerEpoch
+            if epochBatches?.epoch != epochIndex { epochBatches = (epochIndex, sampler.batches(forEpoch: epochIndex)) }
+            let indices = epochBatches!.batches[batchIndex]
+            let padded = collator.collate(trainData, indices: indices)
+
+            let logits = model.logits(TokenBatch(padded), context: context)
+            let loss = crossEntropy(logits: logits, labels: padded.labels)
+            let lossValue = Double(loss.item)
+            loss.backward()
+            let norm = clipGradientNorm(trainable, maxNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : .infinity)
+            let learningRate = schedule.learningRate(atStep: state.globalStep)
+            if !lossValue.isFinite || !norm.isFinite {
+                model.clearGradients()
+                let reason = "step \(state.globalStep + 1) (epoch \(epochIndex + 1), batch \(batchIndex + 1), examples \(indices)): "
+                    + (lossValue.isFinite ? "the gradient norm is \(norm)" : "the loss is \(lossValue)")
+                guard skipNonFiniteBatches else {
+                    throw TrainingError("non-finite value at \(reason); the last checkpoint is unchanged")
+                }
+                onEvent(.skippedBatch(step: state.globalStep + 1, reason: reason))
+            } else {
+                optimizer.step(learningRate: learningRate)
+                model.clearGradients()
+                state.pendingLossSum += lossValue
+                state.pendingLossSteps += 1
+            }
+            state.globalStep += 1
+            state.epoch = Double(state.globalStep) / Double(stepsPerEpoch)
+            tokensSeen += padded.tokenCount
+            let elapsed = Date().timeIntervalSince(start)
+            onEvent(.step(StepProgress(step: state.globalStep, totalSteps: totalSteps, epoch: state.epoch, loss: lossValue,
+                                       learningRate: Double(learningRate), tokensPerSecond: Double(tokensSeen) / max(elapsed, 1e-9),
+                                       elapsedSeconds: elapsed)))
+
+            let endOfEpoch = state.globalStep % stepsPerEpoch == 0 || state.globalStep == totalSteps
+            if isDue(arguments.evalStrategy, steps: arguments.evalSteps ?? arguments.loggingSteps, state: state, endOfEpoch: endOfEpoch),
+               let metrics = evaluate() {
+                let record = EvaluationRecord(epoch: state.epoch, step: state.globalStep,
+                                              trainingLoss: state.pendingLossSum / Double(max(state.pendingLossSteps, 1)), metrics: metrics)
+                state.logHistory.append(record)
+                state.pendingLossSum = 0
+                state.pendingLossSteps = 0
+                updateBest(&state, metrics: metrics, checkpoint: outputDirectory.appendingPathComponent(TrainingCheckpoint.directoryName(step: state.globalStep)))
+                onEvent(.evaluated(record))
+            }
+            if isDue(arguments.saveStrategy, steps: arguments.saveSteps, state: state, endOfEpoch: endOfEpoch) {
+                try saveCheckpoint(state: state, optimizer: optimizer, generator: context.generator, onEvent: onEvent)
+            }
+        }
+
+        if arguments.loadBestModelAtEnd, let best = state.bestModelCheckpoint, let value = state.bestMetric {
+            let url = URL(fileURLWithPath: best)
+            try classifier.restoreTrainedState(from: url)
+            onEvent(.bestModelLoaded(checkpoint: url, metric: arguments.bestMetricName, value: value))
+        }
+        try classifier.save(to: outputDirectory)
+        try state.write(to: outputDirectory)
+        return state
+    }
+
+    private func isDue(_ strategy: IntervalStrategy, steps: Int, state: TrainerState, endOfEpoch: Bool) -> Bool {
+        switch strategy {
+        case .no: return false
+        case .epoch: return endOfEpoch
+        case .steps: return steps > 0 && (state.globalStep % steps == 0 || state.globalStep == state.maxSteps)
+        }
+    }
+
+    private func updateBest(_ state: inout TrainerState, metrics: EvaluationMetrics, checkpoint: URL) {
+        guard let value = metrics.value(named: arguments.bestMetricName) else { return }
+        let better = state.bestMetric.map { arguments.bestMetricIsGreaterBetter ? value > $0 : value < $0 } ?? true
+        if better {
+            state.bestMetric = value
+            state.bestModelCheckpoint = checkpoint.path
+        }
+    }
+
+    private func saveCheckpoint(state: TrainerState, optimizer: AdamW, generator: SeededGenerator, onEvent: (TrainingEvent) -> Void) throws {
+        let outputDirectory = URL(fileURLWithPath: arguments.outputDir)
+        let url = outputDirectory.appendingPathComponent(TrainingCheckpoint.directoryName(step: state.globalStep))
+        try TrainingCheckpoint.save(to: url, classifier: classifier, optimizer: optimizer, state: state,
+                                    generator: generator, arguments: arguments)
+        onEvent(.checkpointSaved(url))
+        // Prune only after the new checkpoint is complete; never the best one.
+        if let limit = arguments.saveTotalLimit {
+            let existing = TrainingCheckpoint.existing(in: outputDirectory)
+            let best = state.bestModelCheckpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            var removable = existing.filter { $0.url.standardizedFileURL.path != best && $0.step != state.globalStep }
+            while removable.count + 1 + (best == nil ? 0 : 1) > limit && !removable.isEmpty {
+                try? FileManager.default.removeItem(at: removable.removeFirst().url)
+            }
+        }
+    }
+
+    private func resolveCheckpoint(_ value: String, in outputDirectory: URL) throws -> URL {
+        if value == "latest" {
+            guard let last = TrainingCheckpoint.existing(in: outputDirectory).last else {
+                throw TrainingError("\(outputDirectory.path): no checkpoint-N folder to resume from")
+            }
+            return last.url
+        }
+        let url = URL(fileURLWithPath: value)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent(TrainerState.fileName).path) else {
+            throw TrainingError("\(url.path): not a checkpoint (no \(TrainerState.fileName))")
+        }
+        return url
+    }
+}

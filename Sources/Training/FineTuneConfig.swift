@@ -1,0 +1,150 @@
+import Foundation
+import LoRA
+import Tokenizers
+import Yams
+
+/// How parameters are updated.
+public enum TrainingMethod: String, Codable, Sendable, CaseIterable {
+    /// A frozen base with trainable low-rank adapters (and the head).
+    case lora
+    /// Every parameter trains.
+    case full
+    /// The encoder is frozen and the head trains (plus the last `trainable_layers` encoder layers).
+    case head
+}
+
+/// Where the examples come from and how they become token ids.
+public struct DataSettings: Codable, Sendable, Equatable {
+    public var trainFile: String? = nil
+    public var validationFile: String? = nil
+    public var textColumn: String = "text"
+    public var labelColumn: String = "label"
+    /// Class names in id order (`id2label`); the labels of a file are ids into this list or names in it.
+    public var labels: [String]? = nil
+    public var maxLength: Int? = nil
+    public var truncationSide: TruncationSide = .right
+    /// Skip rows that cannot be used (counting them) instead of stopping.
+    public var skipBadRows: Bool = false
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case trainFile = "train_file", validationFile = "validation_file", textColumn = "text_column"
+        case labelColumn = "label_column", labels, maxLength = "max_length", truncationSide = "truncation_side"
+        case skipBadRows = "skip_bad_rows"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        trainFile = try container.decodeIfPresent(String.self, forKey: .trainFile)
+        validationFile = try container.decodeIfPresent(String.self, forKey: .validationFile)
+        textColumn = try container.decodeIfPresent(String.self, forKey: .textColumn) ?? "text"
+        labelColumn = try container.decodeIfPresent(String.self, forKey: .labelColumn) ?? "label"
+        labels = try container.decodeIfPresent([String].self, forKey: .labels)
+        maxLength = try container.decodeIfPresent(Int.self, forKey: .maxLength)
+        truncationSide = try container.decodeIfPresent(TruncationSide.self, forKey: .truncationSide) ?? .right
+        skipBadRows = try container.decodeIfPresent(Bool.self, forKey: .skipBadRows) ?? false
+    }
+}
+
+/// A whole fine-tuning run as a YAML file describes it: the model, the data, the method, the
+/// LoRA settings (PEFT's names) and the training settings (transformers' names).
+public struct FineTuneConfig: Codable, Sendable, Equatable {
+    /// A local model folder (or, with network access, a Hub model id).
+    public var model: String = ""
+    public var task: String = "sequence-classification"
+    public var method: TrainingMethod = .lora
+    /// With `method: head`, also train the last N encoder layers.
+    public var trainableLayers: Int = 0
+    public var data = DataSettings()
+    public var lora = LoRAConfig()
+    public var training = TrainingArguments()
+    /// Texts whose predictions are shown before and after training.
+    public var sampleTexts: [String] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, task, method, trainableLayers = "trainable_layers", data, lora, training, sampleTexts = "sample_texts"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decodeIfPresent(String.self, forKey: .model) ?? ""
+        task = try container.decodeIfPresent(String.self, forKey: .task) ?? "sequence-classification"
+        method = try container.decodeIfPresent(TrainingMethod.self, forKey: .method) ?? .lora
+        trainableLayers = try container.decodeIfPresent(Int.self, forKey: .trainableLayers) ?? 0
+        data = try container.decodeIfPresent(DataSettings.self, forKey: .data) ?? DataSettings()
+        lora = try container.decodeIfPresent(LoRAConfig.self, forKey: .lora) ?? LoRAConfig()
+        training = try container.decodeIfPresent(TrainingArguments.self, forKey: .training) ?? TrainingArguments()
+        sampleTexts = try container.decodeIfPresent([String].self, forKey: .sampleTexts) ?? []
+    }
+
+    /// Reads a YAML config. Unknown keys (typos) and mistyped values throw, naming the file and key.
+    /// Relative paths inside stay relative to the working directory, as on the command line.
+    public static func load(from url: URL) throws -> FineTuneConfig {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ConfigError(file: url.path, key: "(file)", "cannot read the config (\(error.localizedDescription))")
+        }
+        let raw: Any?
+        do { raw = try Yams.load(yaml: text) } catch {
+            throw ConfigError(file: url.path, key: "(syntax)", "not valid YAML: \(error)")
+        }
+        guard let top = raw as? [String: Any] else {
+            throw ConfigError(file: url.path, key: "(top level)", "the config must be a mapping of settings")
+        }
+        try checkKeys(top, allowed: CodingKeys.allCases.map(\.rawValue), section: nil, file: url.path)
+        let sections: [(String, [String])] = [
+            ("data", DataSettings.CodingKeys.allCases.map(\.rawValue)),
+            ("training", TrainingArguments.CodingKeys.allCases.map(\.rawValue)),
+            ("lora", ["r", "lora_alpha", "lora_dropout", "target_modules", "bias", "modules_to_save", "use_rslora",
+                      "fan_in_fan_out", "task_type", "base_model_name_or_path", "inference_mode"]),
+        ]
+        for (name, allowed) in sections {
+            guard let section = top[name] else { continue }
+            guard let mapping = section as? [String: Any] else {
+                throw ConfigError(file: url.path, key: name, "must be a mapping of settings")
+            }
+            try checkKeys(mapping, allowed: allowed, section: name, file: url.path)
+        }
+        do {
+            return try YAMLDecoder().decode(FineTuneConfig.self, from: text)
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw ConfigError(file: url.path, key: keyPath(context), "expected \(type)")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw ConfigError(file: url.path, key: keyPath(context), context.debugDescription)
+        } catch let DecodingError.valueNotFound(type, context) {
+            throw ConfigError(file: url.path, key: keyPath(context), "expected \(type), found nothing")
+        } catch {
+            throw ConfigError(file: url.path, key: "(config)", "\(error)")
+        }
+    }
+
+    private static func keyPath(_ context: DecodingError.Context) -> String {
+        context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    private static func checkKeys(_ mapping: [String: Any], allowed: [String], section: String?, file: String) throws {
+        for key in mapping.keys.sorted() where !allowed.contains(key) {
+            let full = section.map { "\($0).\(key)" } ?? key
+            throw ConfigError(file: file, key: full, "unknown setting (known: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    /// Throws, naming the setting, when the config cannot run.
+    public func validate() throws {
+        if model.isEmpty { throw ConfigError(key: "model", "no model given") }
+        if task != "sequence-classification" {
+            throw ConfigError(key: "task", "\"\(task)\" is not a supported task here (sequence-classification)")
+        }
+        if data.trainFile == nil { throw ConfigError(key: "data.train_file", "no training file given") }
+        if let maxLength = data.maxLength, maxLength < 2 { throw ConfigError(key: "data.max_length", "must be at least 2") }
+        if trainableLayers < 0 { throw ConfigError(key: "trainable_layers", "must not be negative") }
+        if let labels = data.labels, labels.isEmpty || Set(labels).count != labels.count {
+            throw ConfigError(key: "data.labels", "must be a non-empty list of distinct names")
+        }
+        if method == .lora { try lora.validate(file: "config") }
+        try training.validate()
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Formats
+import NN
+import Tensors
+
+/// A `checkpoint-N` folder: the trained state (adapter or parameters), the optimizer's moments,
+/// the random generator, the trainer state and the arguments — everything needed to resume
+/// exactly. Written into a temporary folder and renamed, so it is complete or absent.
+enum TrainingCheckpoint {
+    static let optimizerName = "optimizer.safetensors"
+    static let randomStateName = "rng_state.json"
+    static let argumentsName = "training_args.json"
+
+    struct RandomState: Codable {
+        var generator: SeededGenerator
+    }
+
+    static func directoryName(step: Int) -> String { "checkpoint-\(step)" }
+
+    static func save(
+        to url: URL, classifier: FineTunedClassifier, optimizer: AdamW, state: TrainerState,
+        generator: SeededGenerator, arguments: TrainingArguments
+    ) throws {
+        try AtomicDirectory.create(at: url) { folder in
+            try classifier.save(to: folder)
+            var writer = SafeTensorsWriter(metadata: ["step": String(optimizer.stepCount)])
+            for (key, values, shape) in optimizer.state() { try writer.add(key, floats: values, shape: shape) }
+            try writer.write(to: folder.appendingPathComponent(optimizerName))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try AtomicFile.write(try encoder.encode(RandomState(generator: generator)), to: folder.appendingPathComponent(randomStateName))
+            try AtomicFile.write(try encoder.encode(arguments), to: folder.appendingPathComponent(argumentsName))
+            try state.write(to: folder)
+        }
+    }
+
+    /// Restores model, optimizer and generator; returns the trainer state.
+    static func restore(
+        from url: URL, classifier: FineTunedClassifier, optimizer: AdamW, generator: inout SeededGenerator
+    ) throws -> TrainerState {
+        try classifier.restoreTrainedState(from: url)
+        let state = try TrainerState.read(from: url)
+        let optimizerFile = try SafeTensorsFile(contentsOf: url.appendingPathComponent(optimizerName))
+        try optimizer.restore(stepCount: state.globalStep) { key in
+            guard optimizerFile.contains(key) else {
+                throw ConfigError(file: optimizerFile.url.path, key: key, "missing from the optimizer state")
+            }
+            return try optimizerFile.floats(key)
+        }
+        let randomURL = url.appendingPathComponent(randomStateName)
+        do {
+            generator = try JSONDecoder().decode(RandomState.self, from: try Foundation.Data(contentsOf: randomURL)).generator
+        } catch {
+            throw ConfigError(file: randomURL.path, key: "generator", "cannot read the random state (\(error))")
+        }
+        return state
+    }
+
+    /// The checkpoint folders in `outputDirectory`, oldest (lowest step) first.
+    static func existing(in outputDirectory: URL) -> [(step: Int, url: URL)] {
+        let contents = (try? FileManager.default.contentsOfDirectory(at: outputDirectory, includingPropertiesForKeys: nil)) ?? []
+        return contents.compactMap { url -> (Int, URL)? in
+            let name = url.lastPathComponent
+            guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)) else { return nil }
+            return (step, url)
+        }.sorted { $0.0 < $1.0 }
+    }
+}

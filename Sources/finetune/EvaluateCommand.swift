@@ -1,0 +1,48 @@
+import ArgumentParser
+import Data
+import Foundation
+import Training
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "Measure a fine-tuned model's loss, accuracy and F1 on a labelled file.")
+
+    @Option(name: .long, help: "A training output folder, or one of its checkpoint-N folders.")
+    var modelDir: String
+
+    @Option(name: .long, help: "A labelled JSONL or CSV file.")
+    var data: String
+
+    @Option(name: .long, help: "The text column (default: the one used in training).")
+    var textColumn: String?
+
+    @Option(name: .long, help: "The label column (default: the one used in training).")
+    var labelColumn: String?
+
+    @Option(name: .long, help: "Examples per forward pass.")
+    var batchSize = 16
+
+    @Flag(name: .long, help: "Skip rows that cannot be used, counting them, instead of stopping.")
+    var skipBadRows = false
+
+    @Flag(name: .long, help: "Print one JSON object: eval_loss, eval_accuracy, eval_f1, eval_samples.")
+    var json = false
+
+    func run() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
+        let classifier = try FineTunedClassifier.load(runDirectory: URL(fileURLWithPath: modelDir))
+        let dataset = try TextClassificationDataset.load(
+            from: URL(fileURLWithPath: data), textColumn: textColumn ?? classifier.record.textColumn,
+            labelColumn: labelColumn ?? classifier.record.labelColumn, labelMap: classifier.labelMap,
+            badRows: skipBadRows ? .skip : .fail)
+        if !dataset.skippedRows.isEmpty { Console.error("skipped \(dataset.skippedRows.count) bad rows") }
+        let tokenized = TokenizedClassificationDataset(dataset, tokenizer: classifier.tokenizer, truncation: classifier.truncation)
+        let metrics = evaluateClassifier(classifier.model, on: tokenized, batchSize: batchSize, padTokenID: classifier.padTokenID)
+        if json {
+            try Console.jsonLine(metrics)
+        } else {
+            print(String(format: "eval_loss %.4f  eval_accuracy %.4f  eval_f1 %.4f  eval_samples %d  (%.1f s)",
+                         metrics.loss, metrics.accuracy, metrics.f1, metrics.samples, metrics.seconds))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Training
+
+/// Turns training events into a progress bar (ETA, tokens/s) on standard error and the
+/// Epoch | Training Loss | Validation Loss | Accuracy table on standard output.
+final class ProgressPrinter {
+    private var printedHeader = false
+    private var lastLineStep = 0
+
+    func handle(_ event: TrainingEvent) {
+        switch event {
+        case .started(let plan):
+            Console.error("training \(plan.trainExamples) examples, \(plan.totalSteps) steps (\(plan.stepsPerEpoch) per epoch)"
+                + (plan.startStep > 0 ? ", resuming after step \(plan.startStep)" : ""))
+        case .step(let progress):
+            drawBar(progress)
+        case .evaluated(let record):
+            if Console.errorIsTerminal { Console.error("") }
+            if !printedHeader {
+                print("| Epoch | Training Loss | Validation Loss | Accuracy |    F1    |")
+                print("|-------|---------------|-----------------|----------|----------|")
+                printedHeader = true
+            }
+            print(String(format: "| %5.2f | %13.4f | %15.4f | %8.4f | %8.4f |",
+                         record.epoch, record.trainingLoss, record.metrics.loss, record.metrics.accuracy, record.metrics.f1))
+            fflush(nil)
+        case .checkpointSaved(let url):
+            if !Console.errorIsTerminal { Console.error("saved \(url.path)") }
+        case .skippedBatch(let step, let reason):
+            Console.error("skipped step \(step): \(reason)")
+        case .bestModelLoaded(let checkpoint, let metric, let value):
+            print("Loaded the best model: \(checkpoint.lastPathComponent) (\(metric) \(String(format: "%.4f", value)))")
+        }
+    }
+
+    private func drawBar(_ progress: StepProgress) {
+        let fraction = Double(progress.step) / Double(max(progress.totalSteps, 1))
+        let remaining = progress.elapsedSeconds / Double(max(progress.step - lastStartStep(progress), 1))
+            * Double(progress.totalSteps - progress.step)
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
+        let line = String(format: "[%@] %d/%d  epoch %.2f  loss %.4f  lr %.2e  %.0f tok/s  ETA %@",
+                          bar, progress.step, progress.totalSteps, progress.epoch, progress.loss, progress.learningRate,
+                          progress.tokensPerSecond, Self.clock(remaining))
+        if Console.errorIsTerminal {
+            Console.error("\r" + line, terminator: "")
+        } else if progress.step - lastLineStep >= max(1, progress.totalSteps / 50) || progress.step == progress.totalSteps {
+            Console.error(line)
+            lastLineStep = progress.step
+        }
+    }
+
+    private var firstStep: Int?
+    private func lastStartStep(_ progress: StepProgress) -> Int {
+        if firstStep == nil { firstStep = progress.step - 1 }
+        return firstStep!
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "--:--" }
+        let total = Int(seconds.rounded())
+        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+            : String(format: "%02d:%02d", total / 60, total % 60)
+    }
+}

@@ -1,0 +1,200 @@
+import ArgumentParser
+import Data
+import Foundation
+import LoRA
+import Tensors
+import Training
+
+/// `finetune train`: settings from a YAML file, each overridable by a flag with the
+/// TrainingArguments / LoraConfig name in kebab-case.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Fine-tune a model (settings from --config, overridden by flags).")
+
+    @Option(name: .long, help: "A YAML file of settings (see examples/).")
+    var config: String?
+
+    // Model and data.
+    @Option(name: .long, help: "A model folder (config.json, model.safetensors, tokenizer.json).") var model: String?
+    @Option(name: .long) var trainFile: String?
+    @Option(name: .long) var validationFile: String?
+    @Option(name: .long) var textColumn: String?
+    @Option(name: .long) var labelColumn: String?
+    @Option(name: .long, help: "Class names in id order, comma-separated.") var labels: String?
+    @Option(name: .long) var maxLength: Int?
+    @Option(name: .long, help: "left or right.") var truncationSide: String?
+    @Flag(name: .long, help: "Skip unusable rows (counted) instead of stopping.") var skipBadRows = false
+
+    // Method and LoRA.
+    @Option(name: .long, help: "lora, full or head.") var method: TrainingMethod?
+    @Option(name: .long, help: "With --method head, also train the last N encoder layers.") var trainableLayers: Int?
+    @Option(name: .long) var loraR: Int?
+    @Option(name: .long) var loraAlpha: Double?
+    @Option(name: .long) var loraDropout: Double?
+    @Option(name: .long, help: "Comma-separated names, re:<regex>, or all-linear.") var targetModules: String?
+    @Option(name: .long, help: "none, all or lora_only.") var loraBias: String?
+    @Option(name: .long) var useRslora: Bool?
+
+    // TrainingArguments.
+    @Option(name: .long) var outputDir: String?
+    @Option(name: .long) var numTrainEpochs: Double?
+    @Option(name: .long) var maxSteps: Int?
+    @Option(name: .long) var learningRate: Double?
+    @Option(name: .long) var perDeviceTrainBatchSize: Int?
+    @Option(name: .long) var perDeviceEvalBatchSize: Int?
+    @Option(name: .long) var weightDecay: Double?
+    @Option(name: .long) var warmupSteps: Int?
+    @Option(name: .long) var warmupRatio: Double?
+    @Option(name: .long) var lrSchedulerType: String?
+    @Option(name: .long) var maxGradNorm: Double?
+    @Option(name: .long) var evalStrategy: String?
+    @Option(name: .long) var evalSteps: Int?
+    @Option(name: .long) var saveStrategy: String?
+    @Option(name: .long) var saveSteps: Int?
+    @Option(name: .long) var saveTotalLimit: Int?
+    @Option(name: .long) var loadBestModelAtEnd: Bool?
+    @Option(name: .long) var metricForBestModel: String?
+    @Option(name: .long) var seed: Int?
+    @Option(name: .long) var groupByLength: Bool?
+    @Option(name: .long, help: "A checkpoint folder, or latest.") var resumeFromCheckpoint: String?
+    @Flag(name: .long, help: "Skip batches with a non-finite loss or gradient (counted) instead of stopping.")
+    var skipNonFinite = false
+
+    /// The YAML settings with every given flag applied.
+    func resolvedConfig() throws -> FineTuneConfig {
+        var settings = try config.map { try FineTuneConfig.load(from: URL(fileURLWithPath: $0)) } ?? FineTuneConfig()
+        set(model) { settings.model = $0 }
+        set(trainFile) { settings.data.trainFile = $0 }
+        set(validationFile) { settings.data.validationFile = $0 }
+        set(textColumn) { settings.data.textColumn = $0 }
+        set(labelColumn) { settings.data.labelColumn = $0 }
+        set(labels) { settings.data.labels = $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        set(maxLength) { settings.data.maxLength = $0 }
+        if skipBadRows { settings.data.skipBadRows = true }
+        if let truncationSide {
+            guard let side = TruncationSideName(rawValue: truncationSide) else {
+                throw ValidationError("--truncation-side must be left or right, got \(truncationSide)")
+            }
+            settings.data.truncationSide = side.value
+        }
+        set(method) { settings.method = $0 }
+        set(trainableLayers) { settings.trainableLayers = $0 }
+        set(loraR) { settings.lora.rank = $0 }
+        set(loraAlpha) { settings.lora.alpha = $0 }
+        set(loraDropout) { settings.lora.dropout = $0 }
+        set(targetModules) { settings.lora.targetModules = TargetModules(commandLine: $0) }
+        if let loraBias {
+            guard let bias = LoRABias(rawValue: loraBias) else { throw ValidationError("--lora-bias must be none, all or lora_only") }
+            settings.lora.bias = bias
+        }
+        set(useRslora) { settings.lora.useRSLoRA = $0 }
+        set(outputDir) { settings.training.outputDir = $0 }
+        set(numTrainEpochs) { settings.training.numTrainEpochs = $0 }
+        set(maxSteps) { settings.training.maxSteps = $0 }
+        set(learningRate) { settings.training.learningRate = $0 }
+        set(perDeviceTrainBatchSize) { settings.training.perDeviceTrainBatchSize = $0 }
+        set(perDeviceEvalBatchSize) { settings.training.perDeviceEvalBatchSize = $0 }
+        set(weightDecay) { settings.training.weightDecay = $0 }
+        set(warmupSteps) { settings.training.warmupSteps = $0 }
+        set(warmupRatio) { settings.training.warmupRatio = $0 }
+        set(lrSchedulerType) { settings.training.lrSchedulerType = $0 }
+        set(maxGradNorm) { settings.training.maxGradNorm = $0 }
+        try set(evalStrategy) { settings.training.evalStrategy = try strategy($0, flag: "--eval-strategy") }
+        set(evalSteps) { settings.training.evalSteps = $0 }
+        try set(saveStrategy) { settings.training.saveStrategy = try strategy($0, flag: "--save-strategy") }
+        set(saveSteps) { settings.training.saveSteps = $0 }
+        set(saveTotalLimit) { settings.training.saveTotalLimit = $0 }
+        set(loadBestModelAtEnd) { settings.training.loadBestModelAtEnd = $0 }
+        set(metricForBestModel) { settings.training.metricForBestModel = $0 }
+        set(seed) { settings.training.seed = $0 }
+        set(groupByLength) { settings.training.groupByLength = $0 }
+        set(resumeFromCheckpoint) { settings.training.resumeFromCheckpoint = $0 }
+        try settings.validate()
+        return settings
+    }
+
+    private func set<T>(_ value: T?, _ apply: (T) throws -> Void) rethrows { if let value { try apply(value) } }
+
+    private func strategy(_ value: String, flag: String) throws -> IntervalStrategy {
+        guard let strategy = IntervalStrategy(rawValue: value) else { throw ValidationError("\(flag) must be no, steps or epoch") }
+        return strategy
+    }
+
+    func run() throws {
+        let settings = try resolvedConfig()
+        var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(settings.training.seed)))
+        let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
+        let samples = settings.sampleTexts
+
+        if !samples.isEmpty {
+            print("Untrained model predictions:")
+            printPredictions(classifier.predict(samples))
+        }
+        if let injection = classifier.injection {
+            print(injection.trainableParametersLine(for: classifier.model))
+        } else {
+            print(LoRAInjection.formatParameterLine(trainable: classifier.model.parameterCount(trainableOnly: true),
+                                                    all: classifier.model.parameterCount()))
+        }
+
+        let badRows: BadRowPolicy = settings.data.skipBadRows ? .skip : .fail
+        func load(_ path: String) throws -> TokenizedClassificationDataset {
+            let dataset = try TextClassificationDataset.load(
+                from: URL(fileURLWithPath: path), textColumn: settings.data.textColumn, labelColumn: settings.data.labelColumn,
+                labelMap: classifier.labelMap, badRows: badRows)
+            if !dataset.skippedRows.isEmpty {
+                Console.error("\(path): skipped \(dataset.skippedRows.count) bad rows, the first: \(dataset.skippedRows[0])")
+            }
+            let tokenized = TokenizedClassificationDataset(dataset, tokenizer: classifier.tokenizer, truncation: classifier.truncation)
+            Console.error("\(path): \(tokenized.count) examples, \(tokenized.tokenCount) tokens, longest \(tokenized.maximumLength)")
+            return tokenized
+        }
+        let trainData = try load(settings.data.trainFile!)
+        let validationData = try settings.data.validationFile.map(load)
+
+        let trainer = ClassificationTrainer(classifier: classifier, arguments: settings.training,
+                                            trainData: trainData, validationData: validationData)
+        trainer.skipNonFiniteBatches = skipNonFinite
+        trainer.shouldStop = { InterruptFlag.isSet }
+        InterruptFlag.install()
+        let printer = ProgressPrinter()
+        let state = try trainer.train(onEvent: printer.handle)
+        if InterruptFlag.isSet {
+            Console.error("stopped by interrupt at step \(state.globalStep); resume with --resume-from-checkpoint latest")
+            throw ExitCode(130)
+        }
+        print("Saved to \(settings.training.outputDir)")
+        if !samples.isEmpty {
+            print("Trained model predictions:")
+            printPredictions(classifier.predict(samples))
+        }
+    }
+
+    private func printPredictions(_ predictions: [Prediction]) {
+        for prediction in predictions {
+            print("  \(prediction.text) - \(prediction.label) (\(String(format: "%.3f", prediction.probabilities[prediction.labelID])))")
+        }
+    }
+}
+
+extension TrainingMethod: ExpressibleByArgument {}
+
+private enum TruncationSideName: String {
+    case left, right
+    var value: Tokenizers.TruncationSide { self == .left ? .left : .right }
+}
+
+import Tokenizers
+
+/// Ctrl-C asks a run to stop after saving a checkpoint; a second Ctrl-C stops at once.
+enum InterruptFlag {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+    static var isSet: Bool { flag != 0 }
+
+    static func install() {
+        signal(SIGINT) { _ in
+            if InterruptFlag.flag != 0 { _exit(130) }
+            InterruptFlag.flag = 1
+        }
+    }
+}
