@@ -17,7 +17,7 @@
 
 // exp(x) for float with range reduction and a degree-6 polynomial (~1 ulp); vectorises.
 // Inputs below -87 give exactly 0 so masked softmax entries vanish as in the reference.
-static inline float fk_expf(float x) {
+static inline __attribute__((always_inline)) float fk_expf(float x) {
     float clamped = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
     float n = floorf(clamped * 1.44269504088896341f + 0.5f);
     float r = clamped - n * 0.693359375f + n * 2.12194440e-4f;
@@ -36,7 +36,7 @@ static inline float fk_expf(float x) {
 }
 
 // erf(x) from a Chebyshev fit of erfc with fractional error < 1.2e-7.
-static inline float fk_erff(float x) {
+static inline __attribute__((always_inline)) float fk_erff(float x) {
     float z = fabsf(x);
     float t = 1.0f / (1.0f + 0.5f * z);
     float poly = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f +
@@ -46,7 +46,7 @@ static inline float fk_erff(float x) {
     return x >= 0.0f ? 1.0f - erfc : erfc - 1.0f;
 }
 
-static inline float fk_tanhf(float x) {
+static inline __attribute__((always_inline)) float fk_tanhf(float x) {
     float clamped = x > 15.0f ? 15.0f : (x < -15.0f ? -15.0f : x);
     float e = fk_expf(2.0f * clamped);
     return (e - 1.0f) / (e + 1.0f);
@@ -152,7 +152,7 @@ FK_HOT void fk_silu_backward(const float *x, const float *dy, float *dx, size_t 
 // ---- reductions --------------------------------------------------------------------------
 
 // Sum with LANES independent accumulators so the loop vectorises without reassociation flags.
-static inline float fk_sum(const float *x, size_t n) {
+static inline __attribute__((always_inline)) float fk_sum(const float *x, size_t n) {
     float acc[LANES] = {0};
     size_t i = 0;
     for (; i + LANES <= n; i += LANES)
@@ -163,7 +163,7 @@ static inline float fk_sum(const float *x, size_t n) {
     return s;
 }
 
-static inline float fk_dot(const float *a, const float *b, size_t n) {
+static inline __attribute__((always_inline)) float fk_dot(const float *a, const float *b, size_t n) {
     float acc[LANES] = {0};
     size_t i = 0;
     for (; i + LANES <= n; i += LANES)
@@ -174,9 +174,15 @@ static inline float fk_dot(const float *a, const float *b, size_t n) {
     return s;
 }
 
-static inline float fk_max(const float *x, size_t n) {
+static inline __attribute__((always_inline)) float fk_max(const float *x, size_t n) {
+    float acc[LANES];
+    for (size_t j = 0; j < LANES; j++) acc[j] = -INFINITY;
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (size_t j = 0; j < LANES; j++) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
     float m = -INFINITY;
-    for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    for (size_t j = 0; j < LANES; j++) m = acc[j] > m ? acc[j] : m;
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
     return m;
 }
 
@@ -278,7 +284,7 @@ FK_HOT void fk_rmsnorm_backward(const float *x, const float *gamma, const float 
 
 // ---- softmax -----------------------------------------------------------------------------
 
-static inline void fk_softmax_row(float *s, const float *bias, float scale, size_t cols) {
+static inline __attribute__((always_inline)) void fk_softmax_row(float *s, const float *bias, float scale, size_t cols) {
     if (bias) { for (size_t c = 0; c < cols; c++) s[c] = s[c] * scale + bias[c]; }
     else if (scale != 1.0f) { for (size_t c = 0; c < cols; c++) s[c] *= scale; }
     float m = fk_max(s, cols);
@@ -309,6 +315,10 @@ FK_HOT void fk_softmax_rows_backward(const float *p, const float *dp, float *ds,
         float dot = fk_dot(pr, dpr, cols);
         for (size_t c = 0; c < cols; c++) dsr[c] = pr[c] * (dpr[c] - dot);
     }
+}
+
+FK_HOT void fk_dropout_apply(const float *x, const uint8_t *keep, float scale, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = keep[i] ? x[i] * scale : 0.0f;
 }
 
 // ---- losses ------------------------------------------------------------------------------
@@ -402,5 +412,25 @@ void fk_configure_allocator(void) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_ARENA_MAX, 2);
+#endif
+}
+
+#if !defined(__APPLE__)
+#include <cblas.h>
+#endif
+
+int fk_blas_threads(void) {
+#if defined(__APPLE__)
+    return 1;
+#else
+    return openblas_get_num_threads();
+#endif
+}
+
+void fk_set_blas_threads(int count) {
+#if !defined(__APPLE__)
+    openblas_set_num_threads(count);
+#else
+    (void)count;
 #endif
 }

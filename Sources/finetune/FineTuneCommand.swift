@@ -5,6 +5,6 @@ struct FineTuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Fine-tune pre-trained language models on a CPU: LoRA, head-only or full training.",
-        subcommands: [TrainCommand.self, PredictCommand.self, EvaluateCommand.self, TokenizeCommand.self]
+        subcommands: [TrainCommand.self, PredictCommand.self, EvaluateCommand.self, TokenizeCommand.self, BenchCommand.self]
     )
 }

@@ -61,6 +61,9 @@ void fk_softmax_rows_causal(float *s, const float *bias, float scale, size_t row
 // ds = p * (dp - rowsum(dp * p)), written (not accumulated) over rows of [rows, cols].
 void fk_softmax_rows_backward(const float *p, const float *dp, float *ds, size_t rows, size_t cols);
 
+// y[n] = keep[n] ? x[n] * scale : 0 (inverted dropout with a saved mask); y may be x.
+void fk_dropout_apply(const float *x, const uint8_t *keep, float scale, float *y, size_t n);
+
 // ---- losses ------------------------------------------------------------------------------
 // Mean cross-entropy of logits[rows, classes] against labels[rows]; rows with label < 0 are
 // ignored. Writes probabilities to probs (for backward) and returns the summed loss;
@@ -83,6 +86,11 @@ double fk_sum_squares(const float *x, size_t n);
 // Asks the C allocator to keep freed large blocks for reuse instead of unmapping them, so
 // per-step activations do not page-fault fresh zeroed memory each step (glibc; no-op elsewhere).
 void fk_configure_allocator(void);
+
+// BLAS threads (OpenBLAS; Accelerate manages its own). Work that runs several small products
+// at once on its own threads sets BLAS to one thread around them.
+int fk_blas_threads(void);
+void fk_set_blas_threads(int count);
 
 // ---- conversions -------------------------------------------------------------------------
 void fk_bf16_to_f32(const uint16_t *x, float *y, size_t n);

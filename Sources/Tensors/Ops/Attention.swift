@@ -1,8 +1,9 @@
 import CKernels
 import Foundation
 
-/// Scaled dot-product attention over heads, fused: scores, mask, softmax and the weighted sum,
-/// with their backward, computed per (batch, head) by strided BLAS products with no copies.
+/// Scaled dot-product attention over heads, fused: scores, mask, softmax, dropout and the
+/// weighted sum, with their backward, computed per (batch, head) by strided BLAS products with
+/// no copies. Work is spread over the cores by (batch, key/value head), so query heads that share a key/value head never write the same gradient rows at once.
 ///
 /// - query: (B, T, H·D); key, value: (B, S, Hkv·D) with H a multiple of Hkv (grouped-query
 ///   attention shares each key/value head among H/Hkv query heads).
@@ -21,9 +22,11 @@ public func scaledDotProductAttention(
     precondition(channels % heads == 0 && heads % keyValueHeads == 0, "\(heads) heads, \(keyValueHeads) key/value heads")
     let headDimension = channels / heads
     precondition(keyChannels == keyValueHeads * headDimension && value.shape == key.shape, "key/value shape \(key.shape)")
+    precondition(!causal || keyLength >= queryLength, "causal attention needs at least as many keys as queries")
     let groupSize = heads / keyValueHeads
     let scoreScale = scale ?? 1 / Float(headDimension).squareRoot()
     let causalOffset = keyLength - queryLength
+    let square = queryLength * keyLength  // elements of one head's (T, S) matrix
 
     // Additive key bias: 0 for real keys, -inf for padding. (B, S)
     let keyBias: TensorStorage? = keyMask.map { mask in
@@ -34,37 +37,36 @@ public func scaledDotProductAttention(
     }
 
     let output = Tensor(uninitialized: query.shape)  // (B, T, H·D)
-    let probabilities = TensorStorage(uninitializedCount: batch * heads * queryLength * keyLength)  // (B, H, T, S)
-    // With dropout: the kept-element mask (B, H, T, S) and a per-head buffer of dropped probabilities (T, S).
+    let probabilities = TensorStorage(uninitializedCount: batch * heads * square)  // (B, H, T, S)
     let dropoutProbability = dropout.map { $0.probability } ?? 0
     let keepScale = 1 / (1 - dropoutProbability)
-    let keepMask: UnsafeMutableBufferPointer<UInt8>? = dropoutProbability > 0
-        ? UnsafeMutableBufferPointer<UInt8>.allocate(capacity: probabilities.count) : nil
-    let dropped: TensorStorage? = dropoutProbability > 0 ? TensorStorage(uninitializedCount: queryLength * keyLength) : nil
-    if let keepMask, let dropout {
-        var generator = SeededGenerator(seed: dropout.seed)
-        generator.fillKeepMask(keepMask, dropProbability: dropoutProbability)
+    // With dropout: which probabilities are kept, (B, H, T, S).
+    let keepMask: DropoutMask? = dropout.flatMap { dropout in
+        dropout.probability > 0 ? DropoutMask(count: probabilities.count, probability: dropout.probability, seed: dropout.seed) : nil
     }
-    /// P ⊙ mask / (1 − p) for one head into `dropped`, or P itself without dropout.
-    func effectiveProbabilities(_ p: UnsafeMutablePointer<Float>, head: Int) -> UnsafeMutablePointer<Float> {
-        guard let keepMask, let dropped else { return p }
-        let maskOffset = head * queryLength * keyLength
-        for index in 0..<(queryLength * keyLength) {
-            dropped.pointer[index] = keepMask[maskOffset + index] == 0 ? 0 : p[index] * keepScale
-        }
-        return dropped.pointer
+    let workers = min(Parallel.workerCount, batch * keyValueHeads)
+    // Per worker: the probabilities of one head after dropout. (workers, T, S)
+    let droppedScratch: TensorStorage? = keepMask == nil ? nil : TensorStorage(uninitializedCount: workers * square)
+
+    /// P ⊙ mask / (1 − p) for one head into the worker's scratch, or P itself without dropout.
+    func effectiveProbabilities(_ p: UnsafeMutablePointer<Float>, head: Int, worker: Int) -> UnsafeMutablePointer<Float> {
+        guard let keepMask, let droppedScratch else { return p }
+        let dropped = droppedScratch.pointer + worker * square
+        fk_dropout_apply(p, keepMask.bytes.baseAddress! + head * square, keepScale, dropped, square)
+        return dropped
     }
-    for b in 0..<batch {
-        for h in 0..<heads {
-            let kvHead = h / groupSize
+
+    Parallel.forEach(units: batch * keyValueHeads) { unit, worker in
+        let b = unit / keyValueHeads, kvHead = unit % keyValueHeads
+        let k = key.pointer + b * keyLength * keyChannels + kvHead * headDimension
+        let v = value.pointer + b * keyLength * keyChannels + kvHead * headDimension
+        let bias = keyBias.map { UnsafePointer($0.pointer + b * keyLength) }
+        for h in (kvHead * groupSize)..<((kvHead + 1) * groupSize) {
             let q = query.pointer + b * queryLength * channels + h * headDimension
-            let k = key.pointer + b * keyLength * keyChannels + kvHead * headDimension
-            let v = value.pointer + b * keyLength * keyChannels + kvHead * headDimension
-            let p = probabilities.pointer + (b * heads + h) * queryLength * keyLength
+            let p = probabilities.pointer + (b * heads + h) * square
             // P[T, S] = Q·Kᵀ, then softmax(P·scale + bias) per row.
             gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
                  a: q, lda: channels, b: k, ldb: keyChannels, c: p, ldc: keyLength)
-            let bias = keyBias.map { UnsafePointer($0.pointer + b * keyLength) }
             if causal {
                 fk_softmax_rows_causal(p, bias, scoreScale, queryLength, keyLength, causalOffset)
             } else {
@@ -72,70 +74,70 @@ public func scaledDotProductAttention(
             }
             // O[T, D] = P·V (P after dropout)
             gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
-                 a: effectiveProbabilities(p, head: b * heads + h), lda: keyLength, b: v, ldb: keyChannels,
+                 a: effectiveProbabilities(p, head: b * heads + h, worker: worker), lda: keyLength, b: v, ldb: keyChannels,
                  c: output.pointer + b * queryLength * channels + h * headDimension, ldc: channels)
         }
     }
 
-    if query.isRecording || key.isRecording || value.isRecording {
-        output.requiresGrad = true
-        let maskOwner = keepMask.map { MaskOwner($0) }
-        output.record(inputs: [query, key, value]) { output in
-            _ = maskOwner
-            let gradOutput = output.grad!.pointer
-            let gradQuery = query.requiresGrad ? query.gradientPointer() : nil
-            let gradKey = key.requiresGrad ? key.gradientPointer() : nil
-            let gradValue = value.requiresGrad ? value.gradientPointer() : nil
-            let gradProbabilities = TensorStorage(uninitializedCount: queryLength * keyLength)  // (T, S)
-            let gradScores = TensorStorage(uninitializedCount: queryLength * keyLength)  // (T, S)
-            for b in 0..<batch {
-                for h in 0..<heads {
-                    let kvHead = h / groupSize
-                    let queryOffset = b * queryLength * channels + h * headDimension
-                    let keyOffset = b * keyLength * keyChannels + kvHead * headDimension
-                    let p = probabilities.pointer + (b * heads + h) * queryLength * keyLength
-                    let dO = gradOutput + queryOffset
-                    // dV[S, D] += Pᵀ·dO (P after dropout)
-                    if let gradValue {
-                        gemm(transposeA: true, transposeB: false, m: keyLength, n: headDimension, k: queryLength,
-                             a: effectiveProbabilities(p, head: b * heads + h), lda: keyLength, b: dO, ldb: channels, beta: 1, c: gradValue + keyOffset, ldc: keyChannels)
-                    }
-                    guard gradQuery != nil || gradKey != nil else { continue }
-                    // dP[T, S] = dO·Vᵀ; dS = P ⊙ (dP − rowsum(dP ⊙ P))
-                    gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
-                         a: dO, lda: channels, b: value.pointer + keyOffset, ldb: keyChannels,
-                         c: gradProbabilities.pointer, ldc: keyLength)
-                    if let keepMask {  // back through dropout: dP ⊙ mask / (1 − p)
-                        let maskOffset = (b * heads + h) * queryLength * keyLength
-                        for index in 0..<(queryLength * keyLength) {
-                            gradProbabilities.pointer[index] *= keepMask[maskOffset + index] == 0 ? 0 : keepScale
-                        }
-                    }
-                    fk_softmax_rows_backward(p, gradProbabilities.pointer, gradScores.pointer, queryLength, keyLength)
-                    // dQ[T, D] += scale · dS·K
-                    if let gradQuery {
-                        gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
-                             alpha: scoreScale, a: gradScores.pointer, lda: keyLength, b: key.pointer + keyOffset, ldb: keyChannels,
-                             beta: 1, c: gradQuery + queryOffset, ldc: channels)
-                    }
-                    // dK[S, D] += scale · dSᵀ·Q
-                    if let gradKey {
-                        gemm(transposeA: true, transposeB: false, m: keyLength, n: headDimension, k: queryLength,
-                             alpha: scoreScale, a: gradScores.pointer, lda: keyLength, b: query.pointer + queryOffset, ldb: channels,
-                             beta: 1, c: gradKey + keyOffset, ldc: keyChannels)
-                    }
+    guard query.isRecording || key.isRecording || value.isRecording else { return output }
+    output.requiresGrad = true
+    output.record(inputs: [query, key, value]) { output in
+        let gradOutput = output.grad!.pointer
+        let gradQuery = query.requiresGrad ? query.gradientPointer() : nil
+        let gradKey = key.requiresGrad ? key.gradientPointer() : nil
+        let gradValue = value.requiresGrad ? value.gradientPointer() : nil
+        // Per worker: dP and dS of one head. (workers, T, S) each
+        let gradProbabilities = TensorStorage(uninitializedCount: workers * square)
+        let gradScores = TensorStorage(uninitializedCount: workers * square)
+        Parallel.forEach(units: batch * keyValueHeads) { unit, worker in
+            let b = unit / keyValueHeads, kvHead = unit % keyValueHeads
+            let keyOffset = b * keyLength * keyChannels + kvHead * headDimension
+            let dP = gradProbabilities.pointer + worker * square, dS = gradScores.pointer + worker * square
+            for h in (kvHead * groupSize)..<((kvHead + 1) * groupSize) {
+                let queryOffset = b * queryLength * channels + h * headDimension
+                let p = probabilities.pointer + (b * heads + h) * square
+                let dO = gradOutput + queryOffset
+                // dV[S, D] += Pᵀ·dO (P after dropout)
+                if let gradValue {
+                    gemm(transposeA: true, transposeB: false, m: keyLength, n: headDimension, k: queryLength,
+                         a: effectiveProbabilities(p, head: b * heads + h, worker: worker), lda: keyLength, b: dO, ldb: channels,
+                         beta: 1, c: gradValue + keyOffset, ldc: keyChannels)
+                }
+                guard gradQuery != nil || gradKey != nil else { continue }
+                // dP[T, S] = dO·Vᵀ, back through dropout; dS = P ⊙ (dP − rowsum(dP ⊙ P))
+                gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
+                     a: dO, lda: channels, b: value.pointer + keyOffset, ldb: keyChannels, c: dP, ldc: keyLength)
+                if let keepMask {
+                    fk_dropout_apply(dP, keepMask.bytes.baseAddress! + (b * heads + h) * square, keepScale, dP, square)
+                }
+                fk_softmax_rows_backward(p, dP, dS, queryLength, keyLength)
+                // dQ[T, D] += scale · dS·K
+                if let gradQuery {
+                    gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
+                         alpha: scoreScale, a: dS, lda: keyLength, b: key.pointer + keyOffset, ldb: keyChannels,
+                         beta: 1, c: gradQuery + queryOffset, ldc: channels)
+                }
+                // dK[S, D] += scale · dSᵀ·Q
+                if let gradKey {
+                    gemm(transposeA: true, transposeB: false, m: keyLength, n: headDimension, k: queryLength,
+                         alpha: scoreScale, a: dS, lda: keyLength, b: query.pointer + queryOffset, ldb: channels,
+                         beta: 1, c: gradKey + keyOffset, ldc: keyChannels)
                 }
             }
         }
-    } else {
-        keepMask?.deallocate()
     }
     return output
 }
 
-/// Frees a dropout mask when the gradient record that uses it goes away.
-private final class MaskOwner {
-    let mask: UnsafeMutableBufferPointer<UInt8>
-    init(_ mask: UnsafeMutableBufferPointer<UInt8>) { self.mask = mask }
-    deinit { mask.deallocate() }
+/// Which elements dropout keeps (1) or drops (0), freed with the gradient record that uses it.
+final class DropoutMask {
+    let bytes: UnsafeMutableBufferPointer<UInt8>
+
+    init(count: Int, probability: Float, seed: UInt64) {
+        bytes = .allocate(capacity: count)
+        var generator = SeededGenerator(seed: seed)
+        generator.fillKeepMask(bytes, dropProbability: probability)
+    }
+
+    deinit { bytes.deallocate() }
 }

@@ -8,13 +8,57 @@ public enum WeightLayout: Sendable {
     case inputsByOutputs
 }
 
+/// Floating-point operations done by `gemm` so far (2·m·n·k each), for GFLOP/s figures.
+public enum MatrixProductCounter {
+    nonisolated(unsafe) public static var floatingPointOperations: Double = 0
+}
+
+/// BLAS runs one thread per call: the toolkit splits work over the cores itself (large products
+/// by rows or columns, attention by head), so BLAS threads never spin idle beside the workers.
+private let blasSingleThreaded: Void = fk_set_blas_threads(1)
+
 /// Single-precision general matrix product through BLAS, row-major:
 /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
-@inline(__always)
+/// Large products are split over the cores (by rows of C, or by columns when C is wide and short).
 public func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    _ = blasSingleThreaded
+    MatrixProductCounter.floatingPointOperations += 2 * Double(m) * Double(n) * Double(k)
+    let workers = Parallel.workerCount
+    guard workers > 1, !Parallel.isActive, m * n * k >= 1 << 21, max(m, n) >= 64 * workers else {
+        blasProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    if m >= n {  // rows of C: rows of op(A)
+        let chunk = (m + workers - 1) / workers
+        Parallel.forEach(units: workers) { part, _ in
+            let start = part * chunk, rows = min(chunk, m - start)
+            guard rows > 0 else { return }
+            blasProduct(transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: alpha,
+                        a: transposeA ? a + start : a + start * lda, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c + start * ldc, ldc: ldc)
+        }
+    } else {  // columns of C: columns of op(B)
+        let chunk = (n + workers - 1) / workers
+        Parallel.forEach(units: workers) { part, _ in
+            let start = part * chunk, columns = min(chunk, n - start)
+            guard columns > 0 else { return }
+            blasProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: columns, k: k, alpha: alpha,
+                        a: a, lda: lda, b: transposeB ? b + start * ldb : b + start, ldb: ldb,
+                        beta: beta, c: c + start, ldc: ldc)
+        }
+    }
+}
+
+@inline(__always)
+private func blasProduct(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
