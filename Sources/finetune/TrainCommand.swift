@@ -136,6 +136,7 @@ struct TrainCommand: ParsableCommand {
             print(LoRAInjection.formatParameterLine(trainable: classifier.model.parameterCount(trainableOnly: true),
                                                     all: classifier.model.parameterCount()))
         }
+        fflush(nil)
 
         let badRows: BadRowPolicy = settings.data.skipBadRows ? .skip : .fail
         func load(_ path: String) throws -> TokenizedClassificationDataset {
@@ -174,6 +175,7 @@ struct TrainCommand: ParsableCommand {
         for prediction in predictions {
             print("  \(prediction.text) - \(prediction.label) (\(String(format: "%.3f", prediction.probabilities[prediction.labelID])))")
         }
+        fflush(nil)
     }
 }
 

@@ -1,0 +1,136 @@
+import Data
+import Foundation
+import LoRA
+import NN
+import Tensors
+import TestSupport
+import Training
+import XCTest
+
+/// Real training runs on real data with the real MiniLM weights: the loss falls, accuracy rises,
+/// checkpoints resume exactly.
+final class TrainingRunTests: XCTestCase {
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("training-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// rt-polarity sentences (the reference benchmark's split), first `count` rows.
+    private func rtPolarity(_ split: String, count: Int, classifier: FineTunedClassifier) throws -> TokenizedClassificationDataset {
+        let url = Fixtures.shared.appendingPathComponent("bench/data/rt_\(split).jsonl")
+        let dataset = try TextClassificationDataset.load(from: url, labelMap: classifier.labelMap)
+        return TokenizedClassificationDataset(dataset.subset(0..<count), tokenizer: classifier.tokenizer, truncation: classifier.truncation)
+    }
+
+    private func config(output: URL, method: TrainingMethod = .lora) -> FineTuneConfig {
+        var config = FineTuneConfig()
+        config.model = Fixtures.miniLM.path
+        config.method = method
+        config.data.trainFile = "unused"
+        config.data.labels = ["Negative", "Positive"]
+        config.data.maxLength = 64
+        config.data.truncationSide = .left
+        config.lora.rank = 8
+        config.lora.alpha = 16
+        config.lora.targetModules = .names(["query", "value"])
+        config.training.outputDir = output.path
+        config.training.learningRate = 2e-3
+        config.training.perDeviceTrainBatchSize = 8
+        config.training.perDeviceEvalBatchSize = 32
+        config.training.weightDecay = 0.01
+        config.training.evalStrategy = .epoch
+        config.training.saveStrategy = .epoch
+        config.training.seed = 7
+        return config
+    }
+
+    func testLoRATrainingLowersLossAndRaisesAccuracy() throws {
+        let output = try temporaryDirectory()
+        var settings = config(output: output)
+        settings.training.numTrainEpochs = 3
+        settings.training.loadBestModelAtEnd = true
+        settings.training.metricForBestModel = "accuracy"
+        var generator = SeededGenerator(seed: 7)
+        let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
+        let train = try rtPolarity("train", count: 480, classifier: classifier)
+        let validation = try rtPolarity("validation", count: 300, classifier: classifier)
+        let trainer = ClassificationTrainer(classifier: classifier, arguments: settings.training, trainData: train, validationData: validation)
+
+        let before = try XCTUnwrap(trainer.evaluate())
+        let state = try trainer.train()
+        let after = try XCTUnwrap(trainer.evaluate())
+
+        XCTAssertEqual(state.logHistory.count, 3)
+        let losses = state.logHistory.map(\.trainingLoss)
+        XCTAssertLessThan(losses.last!, losses.first!, "training loss by epoch: \(losses)")
+        XCTAssertGreaterThan(after.accuracy, before.accuracy + 0.1, "accuracy \(before.accuracy) → \(after.accuracy)")
+        XCTAssertLessThan(after.loss, before.loss)
+        // The best checkpoint was restored and the output folder holds a loadable adapter.
+        XCTAssertEqual(after.accuracy, state.bestMetric!, accuracy: 1e-9)
+        let reloaded = try FineTunedClassifier.load(runDirectory: output)
+        let texts = ["a gorgeous, witty, seductive movie.", "the plot is nothing but boilerplate clichés."]
+        let original = classifier.predict(texts), loaded = reloaded.predict(texts)
+        for (a, b) in zip(original, loaded) {
+            Closeness.assertClose(a.logits.map(Float.init), b.logits.map(Float.init), tolerance: 1e-5, "reloaded logits")
+        }
+        for step in [60, 120, 180] {
+            let checkpoint = output.appendingPathComponent("checkpoint-\(step)")
+            for file in ["adapter_model.safetensors", "adapter_config.json", "optimizer.safetensors", "trainer_state.json",
+                         "rng_state.json", "finetune_run.json"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(file).path), "\(step)/\(file)")
+            }
+        }
+    }
+
+    /// Two epochs straight, or one epoch and a resume from its checkpoint: the same weights, bit for bit.
+    func testResumeFromCheckpointMatchesUninterruptedRun() throws {
+        /// Trains for two epochs, stopping (after saving) once `stopAfterSteps` steps have run.
+        func run(output: URL, resume: String?, stopAfterSteps: Int? = nil) throws -> (FineTunedClassifier, TrainerState) {
+            var settings = config(output: output)
+            settings.training.numTrainEpochs = 2
+            settings.training.resumeFromCheckpoint = resume
+            var generator = SeededGenerator(seed: 11)
+            let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
+            let train = try rtPolarity("train", count: 48, classifier: classifier)
+            let validation = try rtPolarity("validation", count: 32, classifier: classifier)
+            let trainer = ClassificationTrainer(classifier: classifier, arguments: settings.training, trainData: train, validationData: validation)
+            var steps = 0
+            if let stopAfterSteps { trainer.shouldStop = { steps >= stopAfterSteps } }
+            let state = try trainer.train { event in if case .step = event { steps += 1 } }
+            return (classifier, state)
+        }
+        let straightOutput = try temporaryDirectory(), resumedOutput = try temporaryDirectory()
+        let (straight, straightState) = try run(output: straightOutput, resume: nil)
+        let (_, interrupted) = try run(output: resumedOutput, resume: nil, stopAfterSteps: 6)  // one epoch of 48 / 8
+        XCTAssertEqual(interrupted.globalStep, 6)
+        let (resumed, resumedState) = try run(output: resumedOutput, resume: "latest")
+
+        XCTAssertEqual(resumedState.globalStep, straightState.globalStep)
+        let straightParameters = straight.model.trainableParameters(), resumedParameters = resumed.model.trainableParameters()
+        XCTAssertEqual(straightParameters.map(\.path), resumedParameters.map(\.path))
+        for (a, b) in zip(straightParameters, resumedParameters) {
+            XCTAssertEqual(a.tensor.values, b.tensor.values, "\(a.path) differs after resuming")
+        }
+        XCTAssertEqual(straightState.logHistory.map(\.metrics.loss), resumedState.logHistory.map(\.metrics.loss))
+        XCTAssertEqual(straightState.logHistory.map(\.trainingLoss), resumedState.logHistory.map(\.trainingLoss))
+    }
+
+    func testNonFiniteLossStopsNamingTheStep() throws {
+        let output = try temporaryDirectory()
+        var settings = config(output: output)
+        settings.training.learningRate = 1e30
+        settings.training.maxGradNorm = 0
+        settings.training.numTrainEpochs = 1
+        var generator = SeededGenerator(seed: 3)
+        let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
+        let train = try rtPolarity("train", count: 40, classifier: classifier)
+        let trainer = ClassificationTrainer(classifier: classifier, arguments: settings.training, trainData: train, validationData: nil)
+        XCTAssertThrowsError(try trainer.train()) { error in
+            let message = String(describing: error)
+            XCTAssertTrue(message.contains("non-finite value at step"), message)
+            XCTAssertTrue(message.contains("batch"), message)
+        }
+    }
+}
