@@ -434,3 +434,39 @@ void fk_set_blas_threads(int count) {
     (void)count;
 #endif
 }
+
+// ---- rotary position embedding ------------------------------------------------------------
+
+FK_HOT void fk_rotary(const float *x, const float *cosine, const float *sine, float *y,
+                      size_t rows, size_t heads, size_t half) {
+    size_t width = heads * 2 * half;
+    for (size_t r = 0; r < rows; r++) {
+        const float *c = cosine + r * half, *s = sine + r * half;
+        for (size_t h = 0; h < heads; h++) {
+            const float *first = x + r * width + h * 2 * half, *second = first + half;
+            float *out_first = y + r * width + h * 2 * half, *out_second = out_first + half;
+            for (size_t i = 0; i < half; i++) {
+                float a = first[i], b = second[i];
+                out_first[i] = a * c[i] - b * s[i];
+                out_second[i] = b * c[i] + a * s[i];
+            }
+        }
+    }
+}
+
+FK_HOT void fk_rotary_backward(const float *dy, const float *cosine, const float *sine, float *dx,
+                               size_t rows, size_t heads, size_t half) {
+    size_t width = heads * 2 * half;
+    for (size_t r = 0; r < rows; r++) {
+        const float *c = cosine + r * half, *s = sine + r * half;
+        for (size_t h = 0; h < heads; h++) {
+            const float *first = dy + r * width + h * 2 * half, *second = first + half;
+            float *grad_first = dx + r * width + h * 2 * half, *grad_second = grad_first + half;
+            for (size_t i = 0; i < half; i++) {
+                float a = first[i], b = second[i];
+                grad_first[i] += a * c[i] + b * s[i];
+                grad_second[i] += b * c[i] - a * s[i];
+            }
+        }
+    }
+}

@@ -96,4 +96,15 @@ void fk_set_blas_threads(int count);
 void fk_bf16_to_f32(const uint16_t *x, float *y, size_t n);
 void fk_f16_to_f32(const uint16_t *x, float *y, size_t n);
 
+// ---- rotary position embedding ------------------------------------------------------------
+// Rotates pairs (i, i + half) of every head of x[rows, heads, 2·half] by the angle whose cosine
+// and sine are cosine[rows, half] and sine[rows, half] (the "rotate_half" layout):
+// y[i] = x[i]·cos − x[i+half]·sin, y[i+half] = x[i+half]·cos + x[i]·sin.
+void fk_rotary(const float *x, const float *cosine, const float *sine, float *y,
+               size_t rows, size_t heads, size_t half);
+// The inverse rotation of dy, accumulated: dx[i] += dy[i]·cos + dy[i+half]·sin,
+// dx[i+half] += dy[i+half]·cos − dy[i]·sin.
+void fk_rotary_backward(const float *dy, const float *cosine, const float *sine, float *dx,
+                        size_t rows, size_t heads, size_t half);
+
 #endif
