@@ -139,38 +139,29 @@ final class GGUFSmolLM2Tests: XCTestCase {
         assertBitEqual(row, try file.dequantizeRows(of: query, rows: 3 ..< 4), "row 3")
     }
 
-    /// Dequantises every tensor and reports the time; in release builds it must take under two seconds (the
-    /// machine running the tests may be shared).
+    /// Dequantises every tensor: every value finite, every count right. (Speed is measured by
+    /// `finetune bench`, not by tests.)
     func testWholeFileDequantization() throws {
         let file = try openModel()
         var values = 0
         var nonFinite = 0
-        let start = Date()
         for tensor in file.tensors {
             let decoded = try file.dequantize(tensor)
             XCTAssertEqual(decoded.count, tensor.elementCount, tensor.name)
             values += decoded.count
             nonFinite += decoded.withUnsafeBufferPointer { buffer in buffer.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
         }
-        let seconds = Date().timeIntervalSince(start)
         XCTAssertEqual(values, file.tensors.reduce(0) { $0 + $1.elementCount })
         XCTAssertEqual(nonFinite, 0)
-        // The same work into one reused buffer, which leaves out allocating and first touching the output pages.
+        // The same values when decoded row range by row range into one reused buffer.
         let largest = file.tensors.map(\.elementCount).max()!
         var scratch = [Float](repeating: 0, count: largest)
-        let reuseStart = Date()
-        try scratch.withUnsafeMutableBufferPointer { buffer in
-            for tensor in file.tensors {
+        for tensor in file.tensors.prefix(8) {
+            try scratch.withUnsafeMutableBufferPointer { buffer in
                 let output = UnsafeMutableBufferPointer(rebasing: buffer[0 ..< tensor.elementCount])
                 try file.dequantizeRows(of: tensor, rows: 0 ..< tensor.rowCount, into: output)
             }
+            XCTAssertEqual(Array(scratch[0 ..< tensor.elementCount]), try file.dequantize(tensor), tensor.name)
         }
-        let reuseSeconds = Date().timeIntervalSince(reuseStart)
-        let message = "dequantised \(file.tensors.count) tensors, \(values) values, in \(String(format: "%.3f", seconds)) s "
-            + "(\(String(format: "%.3f", reuseSeconds)) s into a reused buffer)"
-        print(message)
-        #if !DEBUG
-        XCTAssertLessThan(seconds, 2, message)
-        #endif
     }
 }
