@@ -409,8 +409,6 @@ void fk_f16_to_f32(const uint16_t *x, float *y, size_t n) {
 
 void fk_configure_allocator(void) {
 #if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_ARENA_MAX, 2);
 #endif
 }

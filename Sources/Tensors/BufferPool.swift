@@ -1,19 +1,24 @@
 import Foundation
 
-/// Reuses large float buffers between training steps. Each step allocates the same activation
+/// Reuses large float buffers between training steps (blocks of 256 KiB and more, mapped from the
+/// kernel; smaller ones use malloc). Each step allocates the same activation
 /// sizes again; handing back the previous step's freed blocks avoids asking the kernel for fresh
-/// zeroed pages every time. Blocks are grouped in size classes (four per power of two) and the
-/// pool keeps at most `capacityBytes` of idle memory.
-final class BufferPool: @unchecked Sendable {
-    static let shared = BufferPool()
+/// zeroed pages every time. Blocks are grouped in size classes (four per power of two), a request
+/// takes the smallest idle block of up to twice its size, and the pool keeps at most
+/// `capacityBytes` of idle memory.
+public final class BufferPool: @unchecked Sendable {
+    public static let shared = BufferPool()
 
     /// Blocks smaller than this go straight to malloc, which reuses them well already.
     static let minimumPooledBytes = 256 << 10
-    var capacityBytes = 1 << 30
+    var capacityBytes = 384 << 20
 
     private let lock = NSLock()
     private var idle: [Int: [UnsafeMutableRawPointer]] = [:]  // size class bytes → blocks
     private var idleBytes = 0
+    /// Bytes handed out and not yet released, and the most there ever were (for memory reports).
+    public private(set) var liveBytes = 0
+    public private(set) var peakLiveBytes = 0
 
     /// The byte size a request is rounded up to: four classes per power of two.
     static func sizeClass(_ bytes: Int) -> Int {
@@ -26,14 +31,31 @@ final class BufferPool: @unchecked Sendable {
     /// A 64-byte-aligned block of at least `bytes`; `capacity` is what was really reserved.
     func allocate(bytes: Int) -> (pointer: UnsafeMutableRawPointer, capacity: Int) {
         let size = BufferPool.sizeClass(max(bytes, 64))
+        lock.lock()
+        liveBytes += size
+        peakLiveBytes = max(peakLiveBytes, liveBytes)
         if size >= BufferPool.minimumPooledBytes {
-            lock.lock()
-            if let block = idle[size]?.popLast() {
-                idleBytes -= size
-                lock.unlock()
-                return (block, size)
+            // The smallest idle block that fits, up to twice the size (sequence lengths vary per batch).
+            var candidate = size
+            while candidate <= 2 * size {
+                if let block = idle[candidate]?.popLast() {
+                    idleBytes -= candidate
+                    liveBytes += candidate - size
+                    peakLiveBytes = max(peakLiveBytes, liveBytes)
+                    lock.unlock()
+                    return (block, candidate)
+                }
+                candidate = BufferPool.sizeClass(candidate + 1)
             }
-            lock.unlock()
+        }
+        lock.unlock()
+        if size >= BufferPool.minimumPooledBytes {
+            // Large blocks come straight from the kernel, so freeing them returns the memory and
+            // never fragments the C heap.
+            guard let raw = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
+                fatalError("out of memory mapping \(size) bytes")
+            }
+            return (raw, size)
         }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, size) == 0, let raw else {
@@ -43,25 +65,26 @@ final class BufferPool: @unchecked Sendable {
     }
 
     func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
-        guard capacity >= BufferPool.minimumPooledBytes else { free(pointer); return }
         lock.lock()
+        liveBytes -= capacity
+        guard capacity >= BufferPool.minimumPooledBytes else { lock.unlock(); free(pointer); return }
         if idleBytes + capacity <= capacityBytes {
             idle[capacity, default: []].append(pointer)
             idleBytes += capacity
             lock.unlock()
         } else {
             lock.unlock()
-            free(pointer)
+            munmap(pointer, capacity)
         }
     }
 
     /// Frees every idle block (e.g. after training, before a memory-hungry step).
     func drain() {
         lock.lock()
-        let blocks = idle.values.flatMap { $0 }
+        let blocks = idle
         idle = [:]
         idleBytes = 0
         lock.unlock()
-        blocks.forEach { free($0) }
+        for (size, list) in blocks { list.forEach { munmap($0, size) } }
     }
 }

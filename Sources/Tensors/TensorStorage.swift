@@ -12,7 +12,7 @@ public final class TensorStorage: @unchecked Sendable {
     /// Keeps the memory of a view alive (e.g. the mapped file).
     private let owner: AnyObject?
 
-    /// Keeps freed memory in the process (no unmap and re-fault of large buffers every step).
+    /// Configures the C allocator once (fewer per-thread heaps).
     private static let allocatorConfigured: Void = fk_configure_allocator()
 
     /// Uninitialised owned memory for `count` floats.

@@ -46,13 +46,14 @@ struct BenchCommand: ParsableCommand {
         let stepGFLOPs: Double
         let sgemmGFLOPs: Double
         let totalSeconds: Double
+        let peakTensorMiB: Double
 
         enum CodingKeys: String, CodingKey {
             case job, steps, trainTokensPerSecond = "train_tokens_per_s", paddedTokensPerSecond = "train_padded_tokens_per_s"
             case secondsPerStepMedian = "s_per_step_median", evalSamplesPerSecond = "eval_samples_per_s"
             case evalAccuracy = "eval_accuracy", trainLoss = "train_loss", peakRSSMiB = "peak_rss_mib"
             case modelLoadSeconds = "model_load_s", stepGFLOPs = "step_gflops", sgemmGFLOPs = "sgemm_gflops"
-            case totalSeconds = "total_s"
+            case totalSeconds = "total_s", peakTensorMiB = "peak_tensor_mib"
         }
     }
 
@@ -114,7 +115,8 @@ struct BenchCommand: ParsableCommand {
             evalSamplesPerSecond: evalMetrics.map { Double($0.samples) / $0.seconds }, evalAccuracy: evalMetrics?.accuracy,
             trainLoss: lossSum / Double(max(steps, 1)), peakRSSMiB: Self.peakResidentMiB(), modelLoadSeconds: loadSeconds,
             stepGFLOPs: trainFLOPs / trainSeconds / 1e9, sgemmGFLOPs: Self.measureSGEMM(),
-            totalSeconds: Date().timeIntervalSince(processStart))
+            totalSeconds: Date().timeIntervalSince(processStart),
+            peakTensorMiB: Double(BufferPool.shared.peakLiveBytes) / 1_048_576)
         if Console.errorIsTerminal { Console.error("") }
         try Console.jsonLine(report)
     }

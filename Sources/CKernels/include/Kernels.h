@@ -83,8 +83,8 @@ void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,
 double fk_sum_squares(const float *x, size_t n);
 
 // ---- memory ------------------------------------------------------------------------------
-// Asks the C allocator to keep freed large blocks for reuse instead of unmapping them, so
-// per-step activations do not page-fault fresh zeroed memory each step (glibc; no-op elsewhere).
+// Limits the C allocator to two arenas, so worker threads share heaps instead of each growing
+// its own (glibc; no-op elsewhere). Large tensor buffers bypass malloc (see BufferPool).
 void fk_configure_allocator(void);
 
 // BLAS threads (OpenBLAS; Accelerate manages its own). Work that runs several small products

@@ -3,14 +3,19 @@ import Foundation
 
 /// Scaled dot-product attention over heads, fused: scores, mask, softmax, dropout and the
 /// weighted sum, with their backward, computed per (batch, head) by strided BLAS products with
-/// no copies. Work is spread over the cores by (batch, key/value head), so query heads that share a key/value head never write the same gradient rows at once.
+/// no copies. Work is spread over the cores by (batch, key/value head), so query heads that share
+/// a key/value head never write the same gradient rows at once.
+///
+/// Nothing of size T×S is kept between the passes: the backward pass recomputes each head's
+/// probabilities (one more Q·Kᵀ product, bit-identical to the forward's) and redraws its dropout
+/// mask from the same per-head seed, so memory grows with T, not T².
 ///
 /// - query: (B, T, H·D); key, value: (B, S, Hkv·D) with H a multiple of Hkv (grouped-query
 ///   attention shares each key/value head among H/Hkv query heads).
 /// - keyMask: (B, S), 1 for a real key and 0 for padding, or nil.
 /// - causal: query t sees keys ≤ t + (S − T) (the cached prefix plus itself).
-/// - dropout: in training, drops attention probabilities with this probability, the mask drawn
-///   from a generator seeded with `seed` (as BERT's attention-probability dropout).
+/// - dropout: in training, drops attention probabilities with this probability, the masks drawn
+///   from generators seeded with `seed` and the head's index (as BERT's attention-probability dropout).
 /// Returns (B, T, H·D).
 public func scaledDotProductAttention(
     query: Tensor, key: Tensor, value: Tensor, heads: Int, keyValueHeads: Int,
@@ -27,6 +32,9 @@ public func scaledDotProductAttention(
     let scoreScale = scale ?? 1 / Float(headDimension).squareRoot()
     let causalOffset = keyLength - queryLength
     let square = queryLength * keyLength  // elements of one head's (T, S) matrix
+    let dropoutProbability = dropout.map { $0.probability } ?? 0
+    let keepScale = 1 / (1 - dropoutProbability)
+    let workers = min(Parallel.workerCount, batch * keyValueHeads)
 
     // Additive key bias: 0 for real keys, -inf for padding. (B, S)
     let keyBias: TensorStorage? = keyMask.map { mask in
@@ -36,45 +44,44 @@ public func scaledDotProductAttention(
         return bias
     }
 
+    /// P[T, S] = softmax(Q·Kᵀ·scale + bias) of head h of batch row b, into `p`.
+    func probabilities(b: Int, h: Int, into p: UnsafeMutablePointer<Float>) {
+        let q = query.pointer + b * queryLength * channels + h * headDimension
+        let k = key.pointer + b * keyLength * keyChannels + (h / groupSize) * headDimension
+        gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
+             a: q, lda: channels, b: k, ldb: keyChannels, c: p, ldc: keyLength)
+        let bias = keyBias.map { UnsafePointer($0.pointer + b * keyLength) }
+        if causal {
+            fk_softmax_rows_causal(p, bias, scoreScale, queryLength, keyLength, causalOffset)
+        } else {
+            fk_softmax_rows(p, bias, scoreScale, queryLength, keyLength)
+        }
+    }
+
+    /// The kept-element mask of one head (1 keep, 0 drop), the same in both passes.
+    func drawMask(head: Int, into mask: UnsafeMutableBufferPointer<UInt8>) {
+        var generator = SeededGenerator(seed: dropout!.seed &+ UInt64(head) &* 0x9E37_79B9_7F4A_7C15)
+        generator.fillKeepMask(mask, dropProbability: dropoutProbability)
+    }
+
     let output = Tensor(uninitialized: query.shape)  // (B, T, H·D)
-    let probabilities = TensorStorage(uninitializedCount: batch * heads * square)  // (B, H, T, S)
-    let dropoutProbability = dropout.map { $0.probability } ?? 0
-    let keepScale = 1 / (1 - dropoutProbability)
-    // With dropout: which probabilities are kept, (B, H, T, S).
-    let keepMask: DropoutMask? = dropout.flatMap { dropout in
-        dropout.probability > 0 ? DropoutMask(count: probabilities.count, probability: dropout.probability, seed: dropout.seed) : nil
-    }
-    let workers = min(Parallel.workerCount, batch * keyValueHeads)
-    // Per worker: the probabilities of one head after dropout. (workers, T, S)
-    let droppedScratch: TensorStorage? = keepMask == nil ? nil : TensorStorage(uninitializedCount: workers * square)
-
-    /// P ⊙ mask / (1 − p) for one head into the worker's scratch, or P itself without dropout.
-    func effectiveProbabilities(_ p: UnsafeMutablePointer<Float>, head: Int, worker: Int) -> UnsafeMutablePointer<Float> {
-        guard let keepMask, let droppedScratch else { return p }
-        let dropped = droppedScratch.pointer + worker * square
-        fk_dropout_apply(p, keepMask.bytes.baseAddress! + head * square, keepScale, dropped, square)
-        return dropped
-    }
-
+    // Per worker: one head's probabilities, and its dropout mask. (workers, T, S)
+    let probabilityScratch = TensorStorage(uninitializedCount: workers * square)
+    let maskScratch = dropoutProbability > 0 ? ByteScratch(count: workers * square) : nil
     Parallel.forEach(units: batch * keyValueHeads) { unit, worker in
         let b = unit / keyValueHeads, kvHead = unit % keyValueHeads
-        let k = key.pointer + b * keyLength * keyChannels + kvHead * headDimension
         let v = value.pointer + b * keyLength * keyChannels + kvHead * headDimension
-        let bias = keyBias.map { UnsafePointer($0.pointer + b * keyLength) }
+        let p = probabilityScratch.pointer + worker * square
         for h in (kvHead * groupSize)..<((kvHead + 1) * groupSize) {
-            let q = query.pointer + b * queryLength * channels + h * headDimension
-            let p = probabilities.pointer + (b * heads + h) * square
-            // P[T, S] = Q·Kᵀ, then softmax(P·scale + bias) per row.
-            gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
-                 a: q, lda: channels, b: k, ldb: keyChannels, c: p, ldc: keyLength)
-            if causal {
-                fk_softmax_rows_causal(p, bias, scoreScale, queryLength, keyLength, causalOffset)
-            } else {
-                fk_softmax_rows(p, bias, scoreScale, queryLength, keyLength)
+            probabilities(b: b, h: h, into: p)
+            if let maskScratch {
+                let mask = maskScratch.slice(worker: worker, size: square)
+                drawMask(head: b * heads + h, into: mask)
+                fk_dropout_apply(p, mask.baseAddress!, keepScale, p, square)
             }
-            // O[T, D] = P·V (P after dropout)
+            // O[T, D] = P·V
             gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
-                 a: effectiveProbabilities(p, head: b * heads + h, worker: worker), lda: keyLength, b: v, ldb: keyChannels,
+                 a: p, lda: keyLength, b: v, ldb: keyChannels,
                  c: output.pointer + b * queryLength * channels + h * headDimension, ldc: channels)
         }
     }
@@ -86,30 +93,40 @@ public func scaledDotProductAttention(
         let gradQuery = query.requiresGrad ? query.gradientPointer() : nil
         let gradKey = key.requiresGrad ? key.gradientPointer() : nil
         let gradValue = value.requiresGrad ? value.gradientPointer() : nil
-        // Per worker: dP and dS of one head. (workers, T, S) each
+        // Per worker: P, P after dropout, dP and dS of one head, and its mask. (workers, T, S) each
+        let probabilityScratch = TensorStorage(uninitializedCount: workers * square)
+        let droppedScratch = dropoutProbability > 0 ? TensorStorage(uninitializedCount: workers * square) : nil
         let gradProbabilities = TensorStorage(uninitializedCount: workers * square)
         let gradScores = TensorStorage(uninitializedCount: workers * square)
+        let maskScratch = dropoutProbability > 0 ? ByteScratch(count: workers * square) : nil
         Parallel.forEach(units: batch * keyValueHeads) { unit, worker in
             let b = unit / keyValueHeads, kvHead = unit % keyValueHeads
             let keyOffset = b * keyLength * keyChannels + kvHead * headDimension
+            let p = probabilityScratch.pointer + worker * square
             let dP = gradProbabilities.pointer + worker * square, dS = gradScores.pointer + worker * square
             for h in (kvHead * groupSize)..<((kvHead + 1) * groupSize) {
                 let queryOffset = b * queryLength * channels + h * headDimension
-                let p = probabilities.pointer + (b * heads + h) * square
                 let dO = gradOutput + queryOffset
-                // dV[S, D] += Pᵀ·dO (P after dropout)
+                probabilities(b: b, h: h, into: p)
+                var mask: UnsafeMutableBufferPointer<UInt8>?
+                var used = p  // P after dropout
+                if let maskScratch, let droppedScratch {
+                    let headMask = maskScratch.slice(worker: worker, size: square)
+                    drawMask(head: b * heads + h, into: headMask)
+                    used = droppedScratch.pointer + worker * square
+                    fk_dropout_apply(p, headMask.baseAddress!, keepScale, used, square)
+                    mask = headMask
+                }
+                // dV[S, D] += P'ᵀ·dO
                 if let gradValue {
                     gemm(transposeA: true, transposeB: false, m: keyLength, n: headDimension, k: queryLength,
-                         a: effectiveProbabilities(p, head: b * heads + h, worker: worker), lda: keyLength, b: dO, ldb: channels,
-                         beta: 1, c: gradValue + keyOffset, ldc: keyChannels)
+                         a: used, lda: keyLength, b: dO, ldb: channels, beta: 1, c: gradValue + keyOffset, ldc: keyChannels)
                 }
                 guard gradQuery != nil || gradKey != nil else { continue }
                 // dP[T, S] = dO·Vᵀ, back through dropout; dS = P ⊙ (dP − rowsum(dP ⊙ P))
                 gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
                      a: dO, lda: channels, b: value.pointer + keyOffset, ldb: keyChannels, c: dP, ldc: keyLength)
-                if let keepMask {
-                    fk_dropout_apply(dP, keepMask.bytes.baseAddress! + (b * heads + h) * square, keepScale, dP, square)
-                }
+                if let mask { fk_dropout_apply(dP, mask.baseAddress!, keepScale, dP, square) }
                 fk_softmax_rows_backward(p, dP, dS, queryLength, keyLength)
                 // dQ[T, D] += scale · dS·K
                 if let gradQuery {
@@ -129,15 +146,14 @@ public func scaledDotProductAttention(
     return output
 }
 
-/// Which elements dropout keeps (1) or drops (0), freed with the gradient record that uses it.
-final class DropoutMask {
+/// Per-worker byte buffers (dropout masks), freed with their owner.
+final class ByteScratch {
     let bytes: UnsafeMutableBufferPointer<UInt8>
 
-    init(count: Int, probability: Float, seed: UInt64) {
-        bytes = .allocate(capacity: count)
-        var generator = SeededGenerator(seed: seed)
-        generator.fillKeepMask(bytes, dropProbability: probability)
-    }
-
+    init(count: Int) { bytes = .allocate(capacity: count) }
     deinit { bytes.deallocate() }
+
+    func slice(worker: Int, size: Int) -> UnsafeMutableBufferPointer<UInt8> {
+        UnsafeMutableBufferPointer(rebasing: bytes[(worker * size)..<((worker + 1) * size)])
+    }
 }
