@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Formats
 import NN
 import Tensors
@@ -30,20 +31,20 @@ public enum AdapterFiles {
         let url = directory.appendingPathComponent(configName)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw LoRAError(file: url.path, "cannot read the adapter config (\(error.localizedDescription))")
+            throw ModelError(file: url.path, "cannot read the adapter config (\(error.localizedDescription))")
         }
         do {
             let config = try JSONDecoder().decode(LoRAConfig.self, from: data)
             try config.validate(file: url.path)
             return config
-        } catch let error as LoRAError {
+        } catch let error as ModelError {
             throw error
         } catch let DecodingError.dataCorrupted(context) {
-            throw LoRAError(file: url.path, key: context.codingPath.map(\.stringValue).joined(separator: "."), context.debugDescription)
+            throw ModelError(file: url.path, key: context.codingPath.map(\.stringValue).joined(separator: "."), context.debugDescription)
         } catch let DecodingError.typeMismatch(_, context) {
-            throw LoRAError(file: url.path, key: context.codingPath.map(\.stringValue).joined(separator: "."), "wrong type: \(context.debugDescription)")
+            throw ModelError(file: url.path, key: context.codingPath.map(\.stringValue).joined(separator: "."), "wrong type: \(context.debugDescription)")
         } catch {
-            throw LoRAError(file: url.path, "not a valid adapter config (\(error))")
+            throw ModelError(file: url.path, "not a valid adapter config (\(error))")
         }
     }
 
@@ -60,8 +61,8 @@ public enum AdapterFiles {
         let injection: LoRAInjection
         do {
             injection = try LoRAInjection(config: config, model: model, outputHeads: outputHeads, generator: &generator)
-        } catch let error as LoRAError {
-            throw LoRAError(file: directory.appendingPathComponent(configName).path, key: error.key,
+        } catch let error as ModelError {
+            throw ModelError(file: directory.appendingPathComponent(configName).path, key: error.key,
                             error.reason + " (an adapter for a different base model?)")
         }
         let weightsURL = directory.appendingPathComponent(weightsName)
@@ -69,15 +70,15 @@ public enum AdapterFiles {
         let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.tensor) })
         for name in file.names {
             guard name.hasPrefix(keyPrefix) else {
-                throw LoRAError(file: weightsURL.path, key: name, "adapter keys must start with \"\(keyPrefix)\"")
+                throw ModelError(file: weightsURL.path, key: name, "adapter keys must start with \"\(keyPrefix)\"")
             }
             let path = stripAdapterName(String(name.dropFirst(keyPrefix.count)))
             guard let tensor = parameters[path] else {
-                throw LoRAError(file: weightsURL.path, key: name, "the model has no parameter \(path): an adapter for a different base model")
+                throw ModelError(file: weightsURL.path, key: name, "the model has no parameter \(path): an adapter for a different base model")
             }
             let entry = try file.entry(name)
             guard entry.shape == tensor.shape else {
-                throw LoRAError(file: weightsURL.path, key: name,
+                throw ModelError(file: weightsURL.path, key: name,
                                 "shape \(entry.shape) does not match \(tensor.shape) in the model: an adapter for a different base model")
             }
             let values = try file.floats(name)

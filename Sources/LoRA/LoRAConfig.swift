@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// Which modules get LoRA, as PEFT's `target_modules`: a list of names (a module matches when its
 /// path equals a name or ends with "." + name), one regular expression that must match the whole
@@ -67,14 +68,14 @@ public struct LoRAConfig: Sendable, Equatable {
 
     /// Throws when a value is out of range, naming the key.
     public func validate(file: String) throws {
-        if rank <= 0 || rank > 65_536 { throw LoRAError(file: file, key: "r", "rank \(rank) must be between 1 and 65536") }
-        if !alpha.isFinite || alpha <= 0 { throw LoRAError(file: file, key: "lora_alpha", "alpha \(alpha) must be a positive number") }
-        if !(0..<1).contains(dropout) { throw LoRAError(file: file, key: "lora_dropout", "dropout \(dropout) must be in [0, 1)") }
+        if rank <= 0 || rank > 65_536 { throw ModelError(file: file, key: "r", "rank \(rank) must be between 1 and 65536") }
+        if !alpha.isFinite || alpha <= 0 { throw ModelError(file: file, key: "lora_alpha", "alpha \(alpha) must be a positive number") }
+        if !(0..<1).contains(dropout) { throw ModelError(file: file, key: "lora_dropout", "dropout \(dropout) must be in [0, 1)") }
         if case .names(let names) = targetModules, names.isEmpty {
-            throw LoRAError(file: file, key: "target_modules", "no target modules given")
+            throw ModelError(file: file, key: "target_modules", "no target modules given")
         }
         if case .pattern(let pattern) = targetModules, (try? Regex(pattern)) == nil {
-            throw LoRAError(file: file, key: "target_modules", "\"\(pattern)\" is not a valid regular expression")
+            throw ModelError(file: file, key: "target_modules", "\"\(pattern)\" is not a valid regular expression")
         }
     }
 }

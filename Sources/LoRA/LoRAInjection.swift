@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import NN
 import Tensors
 
@@ -26,13 +27,13 @@ public struct LoRAInjection {
         for (path, module) in modules {
             guard let layer = module as? Linear, !isSaved(path),
                   LoRAInjection.isTarget(path, config.targetModules, outputHeads: outputHeads) else { continue }
-            if layer.adapter != nil { throw LoRAError(file: "LoRA settings", key: "target_modules", "\(path) already has an adapter") }
+            if layer.adapter != nil { throw ModelError(file: "LoRA settings", key: "target_modules", "\(path) already has an adapter") }
             layer.adapter = LoRALayer(wrapping: layer, rank: config.rank, scaling: config.scaling,
                                       dropout: Float(config.dropout), generator: &generator)
             wrappedPaths.append(path)
         }
         guard !wrappedPaths.isEmpty else {
-            throw LoRAError(file: "LoRA settings", key: "target_modules",
+            throw ModelError(file: "LoRA settings", key: "target_modules",
                             "\(config.targetModules) matches no linear layer of the model")
         }
         for path in saved { model.module(at: path)?.setTrainable(true) }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A model folder or checkpoint that cannot be used, naming the file and the key.
+/// A model folder, checkpoint, adapter or model setting that cannot be used, naming the file and the key.
 public struct ModelError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let key: String?

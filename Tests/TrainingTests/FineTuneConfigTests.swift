@@ -1,0 +1,67 @@
+import Foundation
+import LoRA
+import TestSupport
+import Training
+import XCTest
+
+/// The YAML run config: the worked example parses to the tutorial's settings; typos and bad
+/// values stop with the file and key.
+final class FineTuneConfigTests: XCTestCase {
+    private func write(_ yaml: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).yaml")
+        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    private func message(_ body: () throws -> Void) -> String {
+        do { try body(); return "no error" } catch { return String(describing: error) }
+    }
+
+    func testWorkedExampleHasTheTutorialSettings() throws {
+        let config = try FineTuneConfig.load(from: Fixtures.repositoryRoot.appendingPathComponent("examples/sentiment-lora.yaml"))
+        XCTAssertEqual(config.method, .lora)
+        XCTAssertEqual(config.lora.rank, 4)
+        XCTAssertEqual(config.lora.alpha, 32)
+        XCTAssertEqual(config.lora.dropout, 0.01)
+        XCTAssertEqual(config.lora.targetModules, .names(["query"]))
+        XCTAssertEqual(config.training.learningRate, 1e-3)
+        XCTAssertEqual(config.training.perDeviceTrainBatchSize, 4)
+        XCTAssertEqual(config.training.numTrainEpochs, 10)
+        XCTAssertEqual(config.training.weightDecay, 0.01)
+        XCTAssertEqual(config.training.evalStrategy, .epoch)
+        XCTAssertEqual(config.training.saveStrategy, .epoch)
+        XCTAssertTrue(config.training.loadBestModelAtEnd)
+        XCTAssertEqual(config.data.maxLength, 512)
+        XCTAssertEqual(config.data.truncationSide, .left)
+        XCTAssertEqual(config.data.labels, ["Negative", "Positive"])
+        XCTAssertEqual(config.sampleTexts.count, 5)
+        XCTAssertNoThrow(try config.validate())
+    }
+
+    func testUnknownKeyIsNamed() throws {
+        let url = try write("model: m\ntraining:\n  learning_rte: 0.1\n")
+        let text = message { _ = try FineTuneConfig.load(from: url) }
+        XCTAssertTrue(text.contains("\(url.path): training.learning_rte: unknown setting"), text)
+    }
+
+    func testMistypedValueIsNamed() throws {
+        let url = try write("model: m\ntraining:\n  per_device_train_batch_size: four\n")
+        let text = message { _ = try FineTuneConfig.load(from: url) }
+        XCTAssertTrue(text.contains("training.per_device_train_batch_size"), text)
+    }
+
+    func testBadSettingsAreNamed() throws {
+        var config = FineTuneConfig()
+        config.model = "m"
+        config.data.trainFile = "train.jsonl"
+        config.training.perDeviceTrainBatchSize = 0
+        XCTAssertTrue(message { try config.validate() }.contains("training.per_device_train_batch_size: must be at least 1"))
+        config.training.perDeviceTrainBatchSize = 4
+        config.training.learningRate = .nan
+        XCTAssertTrue(message { try config.validate() }.contains("training.learning_rate"))
+        config.training.learningRate = 1e-3
+        config.lora.rank = 0
+        XCTAssertTrue(message { try config.validate() }.contains("r: rank 0"))
+    }
+}
