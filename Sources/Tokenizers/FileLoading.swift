@@ -55,6 +55,8 @@ enum FileLoading {
     static func decode<Value: Decodable>(_ type: Value.Type, from data: Data, file: URL) throws -> Value {
         do {
             return try JSONDecoder().decode(type, from: data)
+        } catch let notBytePair as NotBytePairModel {
+            throw notBytePair
         } catch let problem as ConfigurationProblem {
             switch problem.kind {
             case .unsupportedType(let found, let supported):

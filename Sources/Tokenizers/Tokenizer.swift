@@ -33,6 +33,8 @@ public protocol Tokenizer: Sendable {
     var padTokenID: Int? { get }
     /// End-of-sequence id, if any (decoders stop on it).
     var eosTokenID: Int? { get }
+    /// Beginning-of-sequence id, if any.
+    var bosTokenID: Int? { get }
     /// The longest input the model takes (`model_max_length` of `tokenizer_config.json`), if known.
     var modelMaxLength: Int? { get }
 }
@@ -40,6 +42,9 @@ public protocol Tokenizer: Sendable {
 extension Tokenizer {
     /// Unknown unless the tokenizer says otherwise.
     public var modelMaxLength: Int? { nil }
+
+    /// None unless the tokenizer says otherwise.
+    public var bosTokenID: Int? { nil }
 
     public func encode(_ text: String) -> [Int] {
         encode(text, addSpecialTokens: true, truncation: nil)

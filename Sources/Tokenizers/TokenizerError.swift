@@ -57,7 +57,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
         case .invalidValue(_, let key, let reason):
             return "\(path): \(key) \(reason)"
         case .missingVocabulary(_, let key):
-            return "\(path): \(key) is missing or empty; a WordPiece tokenizer needs a vocabulary"
+            return "\(path): \(key) is missing or empty; the tokenizer needs a vocabulary"
         case .specialTokenNotInVocabulary(_, let key, let token):
             return "\(path): \(key) names the special token \"\(token)\", which is not in the vocabulary"
         }

@@ -147,7 +147,7 @@ extension WordPieceTokenizer {
     /// `id` written in the file: a token whose content is in the vocabulary takes that id, any
     /// other the next id after the vocabulary and the added tokens before it. A content listed twice
     /// keeps its first entry, and is special if either entry says so.
-    private static func assignIDs(_ entries: [AddedTokenEntry], vocabulary: TokenTable) -> [AddedToken] {
+    static func assignIDs(_ entries: [AddedTokenEntry], vocabulary: TokenTable) -> [AddedToken] {
         let modelSize = Int32(vocabulary.count)
         var tokens: [AddedToken] = []
         var indexByContent: [[UInt8]: Int] = [:]
