@@ -4,26 +4,57 @@ import Models
 import NN
 import Tensors
 
-/// What an evaluation pass measures, with the reference stack's names in JSON.
+/// What an evaluation pass measures: the mean loss and the task's metrics (accuracy and F1 for
+/// classification, perplexity for language models), encoded with the reference stack's names
+/// (`eval_loss`, `eval_accuracy`, …).
 public struct EvaluationMetrics: Sendable, Codable, Equatable {
     public var loss: Double
-    public var accuracy: Double
-    public var f1: Double
+    /// Metric name (without `eval_`) → value.
+    public var metrics: [String: Double]
     public var samples: Int
     public var seconds: Double
 
-    enum CodingKeys: String, CodingKey {
-        case loss = "eval_loss", accuracy = "eval_accuracy", f1 = "eval_f1", samples = "eval_samples", seconds = "eval_runtime"
+    public init(loss: Double, metrics: [String: Double], samples: Int, seconds: Double) {
+        self.loss = loss
+        self.metrics = metrics
+        self.samples = samples
+        self.seconds = seconds
     }
 
-    /// A metric by name (`loss`, `accuracy`, `f1`, with or without `eval_`).
+    public var accuracy: Double? { metrics["accuracy"] }
+
+    /// A metric by name (`loss`, `accuracy`, `f1`, `perplexity`, with or without `eval_`).
     public func value(named name: String) -> Double? {
-        switch name.hasPrefix("eval_") ? String(name.dropFirst(5)) : name {
-        case "loss": return loss
-        case "accuracy": return accuracy
-        case "f1": return f1
-        default: return nil
+        let bare = name.hasPrefix("eval_") ? String(name.dropFirst(5)) : name
+        return bare == "loss" ? loss : metrics[bare]
+    }
+
+    struct Key: CodingKey {
+        let stringValue: String
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(loss, forKey: Key("eval_loss"))
+        for (name, value) in metrics { try container.encode(value, forKey: Key("eval_" + name)) }
+        try container.encode(samples, forKey: Key("eval_samples"))
+        try container.encode(seconds, forKey: Key("eval_runtime"))
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        loss = try container.decode(Double.self, forKey: Key("eval_loss"))
+        samples = try container.decode(Int.self, forKey: Key("eval_samples"))
+        seconds = try container.decodeIfPresent(Double.self, forKey: Key("eval_runtime")) ?? 0
+        var metrics: [String: Double] = [:]
+        for key in container.allKeys where !["eval_loss", "eval_samples", "eval_runtime"].contains(key.stringValue) {
+            metrics[String(key.stringValue.dropFirst(5))] = try container.decode(Double.self, forKey: key)
         }
+        self.metrics = metrics
     }
 }
 
@@ -51,8 +82,10 @@ public func evaluateClassifier(
     let labelCount = model.labelCount
     return EvaluationMetrics(
         loss: lossSum / Double(max(dataset.count, 1)),
-        accuracy: accuracy(predictions: predictions, labels: labels),
-        f1: f1(predictions: predictions, labels: labels, average: labelCount == 2 ? .binary() : .macro),
+        metrics: [
+            "accuracy": accuracy(predictions: predictions, labels: labels),
+            "f1": f1(predictions: predictions, labels: labels, average: labelCount == 2 ? .binary() : .macro),
+        ],
         samples: dataset.count,
         seconds: Date().timeIntervalSince(start))
 }

@@ -18,11 +18,11 @@ enum TrainingCheckpoint {
     static func directoryName(step: Int) -> String { "checkpoint-\(step)" }
 
     static func save(
-        to url: URL, classifier: FineTunedClassifier, optimizer: AdamW, state: TrainerState,
+        to url: URL, task: any TrainingTask, optimizer: AdamW, state: TrainerState,
         generator: SeededGenerator, arguments: TrainingArguments
     ) throws {
         try AtomicDirectory.create(at: url) { folder in
-            try classifier.save(to: folder)
+            try task.save(to: folder)
             var writer = SafeTensorsWriter(metadata: ["step": String(optimizer.stepCount)])
             for (key, values, shape) in optimizer.state() { try writer.add(key, floats: values, shape: shape) }
             try writer.write(to: folder.appendingPathComponent(optimizerName))
@@ -36,9 +36,9 @@ enum TrainingCheckpoint {
 
     /// Restores model, optimizer and generator; returns the trainer state.
     static func restore(
-        from url: URL, classifier: FineTunedClassifier, optimizer: AdamW, generator: inout SeededGenerator
+        from url: URL, task: any TrainingTask, optimizer: AdamW, generator: inout SeededGenerator
     ) throws -> TrainerState {
-        try classifier.restoreTrainedState(from: url)
+        try task.restoreTrainedState(from: url)
         let state = try TrainerState.read(from: url)
         let optimizerFile = try SafeTensorsFile(contentsOf: url.appendingPathComponent(optimizerName))
         try optimizer.restore(stepCount: state.globalStep) { key in

@@ -81,8 +81,8 @@ struct BenchCommand: ParsableCommand {
         }
         let trainData = try load(definition.trainFile)
         let validationData = try load(definition.validationFile)
-        let trainer = ClassificationTrainer(classifier: classifier, arguments: config.training, trainData: trainData,
-                                            validationData: validationData)
+        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: trainData, validationData: validationData),
+                              arguments: config.training)
 
         var stepTimes: [Double] = []
         var lastStepEnd = Date()

@@ -41,8 +41,9 @@ struct EvaluateCommand: ParsableCommand {
         if json {
             try Console.jsonLine(metrics)
         } else {
-            print(String(format: "eval_loss %.4f  eval_accuracy %.4f  eval_f1 %.4f  eval_samples %d  (%.1f s)",
-                         metrics.loss, metrics.accuracy, metrics.f1, metrics.samples, metrics.seconds))
+            let values = metrics.metrics.keys.sorted().map { String(format: "eval_%@ %.4f", $0, metrics.metrics[$0]!) }
+            print((["eval_loss " + String(format: "%.4f", metrics.loss)] + values + ["eval_samples \(metrics.samples)"]).joined(separator: "  ")
+                + String(format: "  (%.1f s)", metrics.seconds))
         }
     }
 }

@@ -16,13 +16,15 @@ final class ProgressPrinter {
             drawBar(progress)
         case .evaluated(let record):
             if Console.errorIsTerminal { Console.error("") }
+            let names = record.metrics.metrics.keys.sorted()  // accuracy, f1 / perplexity
             if !printedHeader {
-                print("| Epoch | Training Loss | Validation Loss | Accuracy |    F1    |")
-                print("|-------|---------------|-----------------|----------|----------|")
+                let titles = names.map { $0 == "f1" ? "F1" : $0.prefix(1).uppercased() + $0.dropFirst() }
+                print("| Epoch | Training Loss | Validation Loss |" + titles.map { " \($0.padding(toLength: 10, withPad: " ", startingAt: 0)) |" }.joined())
+                print("|-------|---------------|-----------------|" + String(repeating: "------------|", count: names.count))
                 printedHeader = true
             }
-            print(String(format: "| %5.2f | %13.4f | %15.4f | %8.4f | %8.4f |",
-                         record.epoch, record.trainingLoss, record.metrics.loss, record.metrics.accuracy, record.metrics.f1))
+            print(String(format: "| %5.2f | %13.4f | %15.4f |", record.epoch, record.trainingLoss, record.metrics.loss)
+                + names.map { String(format: " %10.4f |", record.metrics.metrics[$0]!) }.joined())
             fflush(nil)
         case .checkpointSaved(let url):
             if !Console.errorIsTerminal { Console.error("saved \(url.path)") }

@@ -153,8 +153,8 @@ struct TrainCommand: ParsableCommand {
         let trainData = try load(settings.data.trainFile!)
         let validationData = try settings.data.validationFile.map(load)
 
-        let trainer = ClassificationTrainer(classifier: classifier, arguments: settings.training,
-                                            trainData: trainData, validationData: validationData)
+        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: trainData, validationData: validationData),
+                              arguments: settings.training)
         trainer.skipNonFiniteBatches = skipNonFinite
         trainer.shouldStop = { InterruptFlag.isSet }
         InterruptFlag.install()

@@ -56,7 +56,7 @@ final class TrainingRunTests: XCTestCase {
         let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
         let train = try rtPolarity("train", count: 480, classifier: classifier)
         let validation = try rtPolarity("validation", count: 300, classifier: classifier)
-        let trainer = ClassificationTrainer(classifier: classifier, arguments: settings.training, trainData: train, validationData: validation)
+        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: train, validationData: validation), arguments: settings.training)
 
         let before = try XCTUnwrap(trainer.evaluate())
         let state = try trainer.train()
@@ -65,10 +65,10 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(state.logHistory.count, 3)
         let losses = state.logHistory.map(\.trainingLoss)
         XCTAssertLessThan(losses.last!, losses.first!, "training loss by epoch: \(losses)")
-        XCTAssertGreaterThan(after.accuracy, before.accuracy + 0.1, "accuracy \(before.accuracy) → \(after.accuracy)")
+        XCTAssertGreaterThan(after.accuracy!, before.accuracy! + 0.1, "accuracy \(before.accuracy) → \(after.accuracy)")
         XCTAssertLessThan(after.loss, before.loss)
         // The best checkpoint was restored and the output folder holds a loadable adapter.
-        XCTAssertEqual(after.accuracy, state.bestMetric!, accuracy: 1e-9)
+        XCTAssertEqual(after.accuracy!, state.bestMetric!, accuracy: 1e-9)
         let reloaded = try FineTunedClassifier.load(runDirectory: output)
         let texts = ["a gorgeous, witty, seductive movie.", "the plot is nothing but boilerplate clichés."]
         let original = classifier.predict(texts), loaded = reloaded.predict(texts)
@@ -95,7 +95,7 @@ final class TrainingRunTests: XCTestCase {
             let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
             let train = try rtPolarity("train", count: 48, classifier: classifier)
             let validation = try rtPolarity("validation", count: 32, classifier: classifier)
-            let trainer = ClassificationTrainer(classifier: classifier, arguments: settings.training, trainData: train, validationData: validation)
+            let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: train, validationData: validation), arguments: settings.training)
             var steps = 0
             if let stopAfterSteps { trainer.shouldStop = { steps >= stopAfterSteps } }
             let state = try trainer.train { event in if case .step = event { steps += 1 } }
@@ -126,7 +126,7 @@ final class TrainingRunTests: XCTestCase {
         var generator = SeededGenerator(seed: 3)
         let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
         let train = try rtPolarity("train", count: 40, classifier: classifier)
-        let trainer = ClassificationTrainer(classifier: classifier, arguments: settings.training, trainData: train, validationData: nil)
+        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: train, validationData: nil), arguments: settings.training)
         XCTAssertThrowsError(try trainer.train()) { error in
             let message = String(describing: error)
             XCTAssertTrue(message.contains("non-finite value at step"), message)

@@ -12,28 +12,23 @@ public struct TrainingError: Error, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// Trains a sequence classifier as transformers' `Trainer` does: shuffled batches padded per batch,
-/// AdamW with a linear schedule and gradient clipping, evaluation and checkpoints every epoch (or
-/// N steps), the best checkpoint restored at the end, and exact resume from any checkpoint.
-public final class ClassificationTrainer {
-    public let classifier: FineTunedClassifier
+/// Trains a task as transformers' `Trainer` does: shuffled batches, AdamW with a linear schedule
+/// and gradient clipping, evaluation and checkpoints every epoch (or N steps), the best checkpoint
+/// restored at the end, and exact resume from any checkpoint.
+public final class Trainer {
+    public let task: any TrainingTask
     public let arguments: TrainingArguments
-    public let trainData: TokenizedClassificationDataset
-    public let validationData: TokenizedClassificationDataset?
     /// Skip a batch whose loss or gradient is not finite (counting it) instead of stopping.
     public var skipNonFiniteBatches = false
     /// Checked between steps; when it returns true the run saves a checkpoint and stops.
     public var shouldStop: () -> Bool = { false }
 
-    public init(classifier: FineTunedClassifier, arguments: TrainingArguments,
-                trainData: TokenizedClassificationDataset, validationData: TokenizedClassificationDataset?) {
-        self.classifier = classifier
+    public init(task: any TrainingTask, arguments: TrainingArguments) {
+        self.task = task
         self.arguments = arguments
-        self.trainData = trainData
-        self.validationData = validationData
     }
 
-    public var stepsPerEpoch: Int { (trainData.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize }
+    public var stepsPerEpoch: Int { (task.trainExampleCount + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize }
 
     public var totalSteps: Int {
         arguments.maxSteps > 0 ? arguments.maxSteps : Int((arguments.numTrainEpochs * Double(stepsPerEpoch)).rounded(.up))
@@ -41,15 +36,13 @@ public final class ClassificationTrainer {
 
     /// Evaluates the model as it is now on the validation data.
     public func evaluate() -> EvaluationMetrics? {
-        validationData.map {
-            evaluateClassifier(classifier.model, on: $0, batchSize: arguments.perDeviceEvalBatchSize, padTokenID: classifier.padTokenID)
-        }
+        task.evaluate(batchSize: arguments.perDeviceEvalBatchSize)
     }
 
     @discardableResult
     public func train(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState {
         let arguments = self.arguments
-        let model = classifier.model
+        let model = task.model
         let outputDirectory = URL(fileURLWithPath: arguments.outputDir)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         let optimizer = AdamW(model: model, settings: {
@@ -66,9 +59,8 @@ public final class ClassificationTrainer {
                                             peak: Float(arguments.learningRate), warmupSteps: warmup, totalSteps: totalSteps)
         let dataSeed = UInt64(bitPattern: Int64(arguments.seed))
         let sampler = BatchSampler(
-            exampleCount: trainData.count, batchSize: arguments.perDeviceTrainBatchSize,
-            order: arguments.groupByLength ? .groupedByLength(seed: dataSeed, lengths: trainData.lengths) : .shuffled(seed: dataSeed))
-        let collator = PaddingCollator(padTokenID: classifier.padTokenID)
+            exampleCount: task.trainExampleCount, batchSize: arguments.perDeviceTrainBatchSize,
+            order: arguments.groupByLength ? .groupedByLength(seed: dataSeed, lengths: task.trainExampleLengths) : .shuffled(seed: dataSeed))
         let context = ForwardContext(isTraining: true, generator: SeededGenerator(seed: dataSeed &+ 1))
 
         var state = TrainerState()
@@ -77,13 +69,13 @@ public final class ClassificationTrainer {
         state.trainBatchSize = arguments.perDeviceTrainBatchSize
         if let resume = arguments.resumeFromCheckpoint {
             let checkpoint = try resolveCheckpoint(resume, in: outputDirectory)
-            state = try TrainingCheckpoint.restore(from: checkpoint, classifier: classifier, optimizer: optimizer, generator: &context.generator)
+            state = try TrainingCheckpoint.restore(from: checkpoint, task: task, optimizer: optimizer, generator: &context.generator)
             guard state.maxSteps == totalSteps, state.trainBatchSize == arguments.perDeviceTrainBatchSize else {
                 throw TrainingError("\(checkpoint.path): the checkpoint was made with \(state.maxSteps) steps of batch \(state.trainBatchSize); "
                     + "this run has \(totalSteps) of batch \(arguments.perDeviceTrainBatchSize)")
             }
         }
-        onEvent(.started(TrainingPlan(trainExamples: trainData.count, stepsPerEpoch: stepsPerEpoch, totalSteps: totalSteps,
+        onEvent(.started(TrainingPlan(trainExamples: task.trainExampleCount, stepsPerEpoch: stepsPerEpoch, totalSteps: totalSteps,
                                       epochs: Double(totalSteps) / Double(stepsPerEpoch),
                                       trainableParameters: model.parameterCount(trainableOnly: true), startStep: state.globalStep)))
 
@@ -98,10 +90,7 @@ public final class ClassificationTrainer {
             let epochIndex = state.globalStep / stepsPerEpoch, batchIndex = state.globalStep % stepsPerEpoch
             if epochBatches?.epoch != epochIndex { epochBatches = (epochIndex, sampler.batches(forEpoch: epochIndex)) }
             let indices = epochBatches!.batches[batchIndex]
-            let padded = collator.collate(trainData, indices: indices)
-
-            let logits = model.logits(TokenBatch(padded), context: context)
-            let loss = crossEntropy(logits: logits, labels: padded.labels)
+            let (loss, tokens) = task.loss(examples: indices, context: context)
             let lossValue = Double(loss.item)
             loss.backward()
             let norm = clipGradientNorm(trainable, maxNorm: arguments.maxGradNorm > 0 ? arguments.maxGradNorm : .infinity)
@@ -122,7 +111,7 @@ public final class ClassificationTrainer {
             }
             state.globalStep += 1
             state.epoch = Double(state.globalStep) / Double(stepsPerEpoch)
-            tokensSeen += padded.tokenCount
+            tokensSeen += tokens
             let elapsed = Date().timeIntervalSince(start)
             onEvent(.step(StepProgress(step: state.globalStep, totalSteps: totalSteps, epoch: state.epoch, loss: lossValue,
                                        learningRate: Double(learningRate), tokensPerSecond: Double(tokensSeen) / max(elapsed, 1e-9),
@@ -146,10 +135,10 @@ public final class ClassificationTrainer {
 
         if arguments.loadBestModelAtEnd, let best = state.bestModelCheckpoint, let value = state.bestMetric {
             let url = URL(fileURLWithPath: best)
-            try classifier.restoreTrainedState(from: url)
+            try task.restoreTrainedState(from: url)
             onEvent(.bestModelLoaded(checkpoint: url, metric: arguments.bestMetricName, value: value))
         }
-        try classifier.save(to: outputDirectory)
+        try task.save(to: outputDirectory)
         try state.write(to: outputDirectory)
         return state
     }
@@ -174,7 +163,7 @@ public final class ClassificationTrainer {
     private func saveCheckpoint(state: TrainerState, optimizer: AdamW, generator: SeededGenerator, onEvent: (TrainingEvent) -> Void) throws {
         let outputDirectory = URL(fileURLWithPath: arguments.outputDir)
         let url = outputDirectory.appendingPathComponent(TrainingCheckpoint.directoryName(step: state.globalStep))
-        try TrainingCheckpoint.save(to: url, classifier: classifier, optimizer: optimizer, state: state,
+        try TrainingCheckpoint.save(to: url, task: task, optimizer: optimizer, state: state,
                                     generator: generator, arguments: arguments)
         onEvent(.checkpointSaved(url))
         // Prune only after the new checkpoint is complete; never the best one.
