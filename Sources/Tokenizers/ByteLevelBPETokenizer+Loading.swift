@@ -16,25 +16,33 @@ extension ByteLevelBPETokenizer {
     ///   or setting, a merge whose tokens (or merged token) are not in `model.vocab`, a special
     ///   token that is not in the vocabulary.
     public init(tokenizerJSON file: URL, configuration: TokenizerConfiguration = TokenizerConfiguration()) throws {
-        guard let tokenizer = try Self.loadIfBytePair(tokenizerJSON: file, configuration: configuration) else {
-            let data = try FileLoading.read(file)
-            let type = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])
-                .flatMap { $0["model"] as? [String: Any] }.flatMap { $0["type"] as? String }
+        switch try Self.readDocument(file) {
+        case .bytePair(let document):
+            try self.init(document: document, file: file, configuration: configuration)
+        case .otherModel(let type):
             throw TokenizerError.unsupportedType(file: file, key: "model.type", found: type ?? "(none)", supported: ["BPE"])
         }
-        self = tokenizer
     }
 
     /// The tokenizer of `file`, or nil when its model is not BPE.
     static func loadIfBytePair(tokenizerJSON file: URL, configuration: TokenizerConfiguration) throws -> ByteLevelBPETokenizer? {
-        let data = try FileLoading.read(file)
-        let document: BytePairDocument
-        do {
-            document = try FileLoading.decode(BytePairDocument.self, from: data, file: file)
-        } catch is NotBytePairModel {
-            return nil
-        }
+        guard case .bytePair(let document) = try readDocument(file) else { return nil }
         return try ByteLevelBPETokenizer(document: document, file: file, configuration: configuration)
+    }
+
+    /// What a `tokenizer.json` holds: a BPE tokenizer, or another model (with its type).
+    private enum DocumentContents {
+        case bytePair(BytePairDocument)
+        case otherModel(type: String?)
+    }
+
+    private static func readDocument(_ file: URL) throws -> DocumentContents {
+        let data = try FileLoading.read(file)
+        do {
+            return .bytePair(try FileLoading.decode(BytePairDocument.self, from: data, file: file))
+        } catch let other as NotBytePairModel {
+            return .otherModel(type: other.type)
+        }
     }
 
     init(document: BytePairDocument, file: URL, configuration: TokenizerConfiguration) throws {

@@ -13,10 +13,16 @@
 /// - string, number, list and dict literals; `+ - * / // % **`, `~`, comparisons, `in`,
 ///   `not in`, `and`, `or`, `not`, `x if c else y`; attributes and subscripts
 ///   (`message['role']`, `message.content`, `messages[1:]`);
-/// - filters `trim`, `length`, `upper`, `lower`, `tojson`, `default`, `join`, `first`, `last`,
-///   `list`, `items`, `replace`, `select`, `selectattr`, `map`, … (see `TemplateBuiltins`);
-///   tests `defined`, `none`, `string`, `equalto`, …; string methods `.strip()`,
-///   `.startswith()`, `.split()`, …; dict methods `.items()`, `.get()`, …;
+/// - filters `trim`, `length`/`count`, `upper`, `lower`, `title`, `capitalize`, `tojson`,
+///   `default`/`d`, `first`, `last`, `join`, `list`, `items`, `string`, `int`, `float`, `abs`,
+///   `replace`, `reverse`, `safe`, `escape`/`e`, `select`, `reject`, `selectattr`, `rejectattr`,
+///   `map`, `unique`, `indent`, `round`, `sum`, `max`, `min`, `dictsort`, `sort`;
+/// - tests `defined`, `undefined`, `none`, `string`, `number`, `integer`, `float`, `mapping`,
+///   `iterable`, `sequence`, `boolean`, `true`, `false`, `odd`, `even`, `divisibleby`,
+///   `equalto`/`eq`, `ne`, `lt`, `le`, `gt`, `ge`, `in`, `lower`, `upper`, `sameas`;
+/// - string methods `strip`, `lstrip`, `rstrip`, `upper`, `lower`, `title`, `capitalize`,
+///   `startswith`, `endswith`, `split`, `replace`, `find`, `count`, `join`; dict methods
+///   `items`, `keys`, `values`, `get`; `loop.cycle(...)`;
 /// - `raise_exception(message)`, which throws a `ChatTemplateError` of kind `.raised`;
 ///   `range(...)` and `namespace(...)`.
 ///

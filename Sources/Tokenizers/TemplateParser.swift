@@ -229,10 +229,10 @@ struct TemplateParser {
     private static func describe(_ token: TemplateToken) -> String {
         switch token.kind {
         case .name(let name): return "'\(name)'"
-        case .string: return "a string"
-        case .integer, .float: return "a number"
+        case .string: return "string"
+        case .integer, .float: return "number"
         case .symbol(let symbol): return "'\(symbol)'"
-        case .end: return "the end of the tag"
+        case .end: return "end of tag"
         }
     }
 

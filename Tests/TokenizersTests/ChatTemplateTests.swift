@@ -204,6 +204,8 @@ final class ChatTemplateTests: XCTestCase {
         assertError(templateError { try ChatTemplate(source: "{% endif %}") }, .syntax, line: 1, column: 1, "unexpected '{% endif %}'")
         assertError(templateError { try ChatTemplate(source: "{{ (1 + 2 }}") }, .syntax, line: 1, column: 11, "unexpected '}'")
         assertError(templateError { try ChatTemplate(source: "{% break %}") }, .syntax, line: 1, column: 1, "outside a loop")
+        assertError(templateError { try ChatTemplate(source: "ok\n\n  {{ }}") }, .syntax, line: 3, column: 6, "unexpected end of tag")
+        assertError(templateError { try ChatTemplate(source: "{% if x %}a{% else %}b{% elif y %}c{% endif %}") }, .syntax, line: 1, column: 23, "unexpected '{% elif %}'")
     }
 
     func testUnsupportedConstructsAreNamed() {
