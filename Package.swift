@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "finetune",
             dependencies: [
-                "Training",
+                "Training", "Formats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,6 +5,9 @@ struct FineTuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Fine-tune pre-trained language models on a CPU: LoRA, head-only or full training.",
-        subcommands: [TrainCommand.self, PredictCommand.self, EvaluateCommand.self, TokenizeCommand.self, BenchCommand.self]
+        subcommands: [
+            TrainCommand.self, PredictCommand.self, EvaluateCommand.self, TokenizeCommand.self, GenerateCommand.self,
+            CompareCommand.self, BenchCommand.self,
+        ]
     )
 }

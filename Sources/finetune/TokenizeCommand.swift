@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import Foundation
 import Tokenizers
 import Training
@@ -7,7 +8,7 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize", abstract: "Show the token ids and pieces of texts.")
 
-    @Option(name: .long, help: "A model folder with tokenizer.json or vocab.txt.")
+    @Option(name: .long, help: "A model folder with tokenizer.json or vocab.txt, or a .gguf file.")
     var model: String
 
     @Option(name: .long, help: "Read texts one per line from this file (- for standard input).")
@@ -39,7 +40,9 @@ struct TokenizeCommand: ParsableCommand {
         let inputs = try TextInput.read(arguments: texts, file: file)
         guard !inputs.isEmpty else { throw ValidationError("give texts as arguments or with --file") }
         if let maxLength, maxLength < 1 { throw ValidationError("--max-length must be at least 1") }
-        let tokenizer = try TokenizerLoader.load(directory: try ModelLocation.resolve(model))
+        let tokenizer: any Tokenizer = model.hasSuffix(".gguf")
+            ? try LanguageModel.ggufTokenizer(GGUFFile(contentsOf: URL(fileURLWithPath: model)), url: URL(fileURLWithPath: model))
+            : try TokenizerLoader.load(directory: try ModelLocation.resolve(model))
         let truncation = maxLength.map { Truncation(maxLength: $0, side: truncationSide) }
         for text in inputs {
             let ids = tokenizer.encode(text, addSpecialTokens: !noSpecialTokens, truncation: truncation)
