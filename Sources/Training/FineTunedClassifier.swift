@@ -16,7 +16,6 @@ public final class FineTunedClassifier {
     public let labelMap: LabelMap
     /// The LoRA adapters, with `method: lora`.
     public let injection: LoRAInjection?
-    public static let trainedParametersName = "trained_parameters.safetensors"
 
     init(model: any SequenceClassifier, tokenizer: any Tokenizer, record: RunRecord, labelMap: LabelMap, injection: LoRAInjection?) {
         self.model = model
@@ -81,40 +80,14 @@ public final class FineTunedClassifier {
         if let injection {
             try AdapterFiles.save(injection, model: model, to: directory)
         } else {
-            var writer = SafeTensorsWriter(metadata: ["format": "pt"])
-            for (path, tensor) in model.trainableParameters() {
-                try writer.add(path, floats: tensor.values, shape: tensor.shape)
-            }
-            try writer.write(to: directory.appendingPathComponent(FineTunedClassifier.trainedParametersName))
+            try TrainedParameters.save(model, to: directory)
         }
         try record.write(to: directory)
     }
 
     /// Restores the trained state saved by `save(to:)` into this (already prepared) model.
     public func restoreTrainedState(from directory: URL) throws {
-        if injection != nil {
-            let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(AdapterFiles.weightsName))
-            try copyParameters(from: file, keyPrefix: AdapterFiles.keyPrefix)
-        } else {
-            let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(FineTunedClassifier.trainedParametersName))
-            try copyParameters(from: file, keyPrefix: "")
-        }
-    }
-
-    private func copyParameters(from file: SafeTensorsFile, keyPrefix: String) throws {
-        let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.tensor) })
-        for name in file.names {
-            let path = String(name.dropFirst(keyPrefix.count))
-            guard name.hasPrefix(keyPrefix), let tensor = parameters[path] else {
-                throw ModelError(file: file.url.path, key: name, "the model has no such parameter")
-            }
-            let entry = try file.entry(name)
-            guard entry.shape == tensor.shape else {
-                throw ModelError(file: file.url.path, key: name, "shape \(entry.shape) does not match \(tensor.shape) in the model")
-            }
-            let values = try file.floats(name)
-            values.withUnsafeBufferPointer { tensor.pointer.update(from: $0.baseAddress!, count: values.count) }
-        }
+        try TrainedParameters.restore(into: model, from: directory, adapter: injection != nil)
     }
 
     /// Loads a training output folder (or a `checkpoint-N` in it): its base model, then the adapter
