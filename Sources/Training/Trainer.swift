@@ -125,10 +125,14 @@ public final class Trainer {
                 state.logHistory.append(record)
                 state.pendingLossSum = 0
                 state.pendingLossSteps = 0
-                updateBest(&state, metrics: metrics, checkpoint: outputDirectory.appendingPathComponent(TrainingCheckpoint.directoryName(step: state.globalStep)))
                 onEvent(.evaluated(record))
             }
             if isDue(arguments.saveStrategy, steps: arguments.saveSteps, state: state, endOfEpoch: endOfEpoch) {
+                // As transformers: the checkpoint saved now is the best one if this step's evaluation says so.
+                if let latest = state.logHistory.last, latest.step == state.globalStep {
+                    updateBest(&state, metrics: latest.metrics,
+                               checkpoint: outputDirectory.appendingPathComponent(TrainingCheckpoint.directoryName(step: state.globalStep)))
+                }
                 try saveCheckpoint(state: state, optimizer: optimizer, generator: context.generator, onEvent: onEvent)
             }
         }
@@ -166,13 +170,14 @@ public final class Trainer {
         try TrainingCheckpoint.save(to: url, task: task, optimizer: optimizer, state: state,
                                     generator: generator, arguments: arguments)
         onEvent(.checkpointSaved(url))
-        // Prune only after the new checkpoint is complete; never the best one.
+        // Prune the oldest only after the new checkpoint is complete; never the best or the newest.
         if let limit = arguments.saveTotalLimit {
-            let existing = TrainingCheckpoint.existing(in: outputDirectory)
             let best = state.bestModelCheckpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            var removable = existing.filter { $0.url.standardizedFileURL.path != best && $0.step != state.globalStep }
-            while removable.count + 1 + (best == nil ? 0 : 1) > limit && !removable.isEmpty {
-                try? FileManager.default.removeItem(at: removable.removeFirst().url)
+            var existing = TrainingCheckpoint.existing(in: outputDirectory)  // oldest first
+            while existing.count > limit,
+                  let oldest = existing.first(where: { $0.url.standardizedFileURL.path != best && $0.step != state.globalStep }) {
+                try FileManager.default.removeItem(at: oldest.url)
+                existing.removeAll { $0.step == oldest.step }
             }
         }
     }

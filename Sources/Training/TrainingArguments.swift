@@ -112,6 +112,12 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
         }
         if loadBestModelAtEnd && evalStrategy == .no { throw fail(.loadBestModelAtEnd, "needs an eval_strategy") }
         if loadBestModelAtEnd && saveStrategy == .no { throw fail(.loadBestModelAtEnd, "needs a save_strategy") }
+        if loadBestModelAtEnd && saveStrategy != evalStrategy {
+            throw fail(.loadBestModelAtEnd, "needs save_strategy equal to eval_strategy (every evaluated model must be saved)")
+        }
+        if loadBestModelAtEnd && saveStrategy == .steps && saveSteps % (evalSteps ?? loggingSteps) != 0 {
+            throw fail(.saveSteps, "must be a multiple of eval_steps with load_best_model_at_end")
+        }
     }
 }
 

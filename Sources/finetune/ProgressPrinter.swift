@@ -6,10 +6,14 @@ import Training
 final class ProgressPrinter {
     private var printedHeader = false
     private var lastLineStep = 0
+    /// The step the run started from (after a resume, the checkpoint's), for the ETA.
+    private var startStep = 0
 
     func handle(_ event: TrainingEvent) {
         switch event {
         case .started(let plan):
+            startStep = plan.startStep
+            lastLineStep = plan.startStep
             Console.error("training \(plan.trainExamples) examples, \(plan.totalSteps) steps (\(plan.stepsPerEpoch) per epoch)"
                 + (plan.startStep > 0 ? ", resuming after step \(plan.startStep)" : ""))
         case .step(let progress):
@@ -37,7 +41,7 @@ final class ProgressPrinter {
 
     private func drawBar(_ progress: StepProgress) {
         let fraction = Double(progress.step) / Double(max(progress.totalSteps, 1))
-        let remaining = progress.elapsedSeconds / Double(max(progress.step - lastStartStep(progress), 1))
+        let remaining = progress.elapsedSeconds / Double(max(progress.step - startStep, 1))
             * Double(progress.totalSteps - progress.step)
         let width = 30
         let filled = Int(fraction * Double(width))
@@ -51,12 +55,6 @@ final class ProgressPrinter {
             Console.error(line)
             lastLineStep = progress.step
         }
-    }
-
-    private var firstStep: Int?
-    private func lastStartStep(_ progress: StepProgress) -> Int {
-        if firstStep == nil { firstStep = progress.step - 1 }
-        return firstStep!
     }
 
     static func clock(_ seconds: Double) -> String {

@@ -61,6 +61,11 @@ final class FineTuneConfigTests: XCTestCase {
         config.training.learningRate = .nan
         XCTAssertTrue(message { try config.validate() }.contains("training.learning_rate"))
         config.training.learningRate = 1e-3
+        config.training.loadBestModelAtEnd = true
+        config.training.evalStrategy = .epoch
+        config.training.saveStrategy = .steps
+        XCTAssertTrue(message { try config.validate() }.contains("training.load_best_model_at_end: needs save_strategy equal to eval_strategy"))
+        config.training.saveStrategy = .epoch
         config.lora.rank = 0
         XCTAssertTrue(message { try config.validate() }.contains("r: rank 0"))
     }
