@@ -2,6 +2,6 @@
 public enum BadRowPolicy: Sendable, Equatable {
     /// Throw the row's `DatasetError`.
     case fail
-    /// Leave the row out and record its error in `TextClassificationDataset.skippedRows`.
+    /// Leave the row out and record its error in the dataset's `skippedRows`.
     case skip
 }

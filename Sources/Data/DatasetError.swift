@@ -38,6 +38,15 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
         case unterminatedQuote
         /// No usable rows (after skipping bad ones, if any).
         case emptyDataset
+        /// The file's extension names none of the formats this loader reads (which are given).
+        case unsupportedFileType(pathExtension: String, supported: [String])
+        /// A prompt template names a column (the error's `column`) that no row of the file has; the template's
+        /// source and the columns the rows do have are given.
+        case unknownPlaceholder(template: String, columns: [String])
+        /// A column that should hold a conversation (a list of `{"role", "content"}` objects) does not; says why.
+        case invalidMessages(String)
+        /// The chat template could not render the row's conversation (the template's message).
+        case chatTemplateFailed(String)
     }
 
     /// The file being loaded.
@@ -87,6 +96,13 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
         case .textAfterClosingQuote: return "text after a closing quote"
         case .unterminatedQuote: return "quoted field not closed before the end of the file"
         case .emptyDataset: return "no rows"
+        case .unsupportedFileType(let pathExtension, let supported):
+            return "unsupported file extension \"\(pathExtension)\" (expected \(supported.joined(separator: ", ")))"
+        case .unknownPlaceholder(let template, let columns):
+            let known = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+            return "the prompt template \(template.debugDescription) names a column that no row has (columns: \(known))"
+        case .invalidMessages(let message): return "not a list of messages: \(message)"
+        case .chatTemplateFailed(let message): return "the chat template failed: \(message)"
         }
     }
 }
