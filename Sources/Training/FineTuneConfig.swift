@@ -25,13 +25,30 @@ public struct DataSettings: Codable, Sendable, Equatable {
     public var truncationSide: TruncationSide = .right
     /// Skip rows that cannot be used (counting them) instead of stopping.
     public var skipBadRows: Bool = false
+    /// Language modelling on a corpus: pack documents (joined with EOS) into blocks of this many
+    /// tokens; without it, one document per example, cut at `max_length`.
+    public var blockLength: Int? = nil
+    /// Supervised fine-tuning: a prompt with `{column}` placeholders, e.g.
+    /// `"Please answer the following question.\nQ: {instruction}\nA: "`; the completion is `completion_column`.
+    public var promptTemplate: String? = nil
+    /// Supervised fine-tuning with the model's chat template: the prompt column becomes the user turn.
+    public var chat: Bool = false
+    public var promptColumn: String = "prompt"
+    public var completionColumn: String = "output"
+    /// Supervised fine-tuning on conversations: a column of `{role, content}` lists, rendered by the
+    /// chat template; the loss is on the last assistant message.
+    public var messagesColumn: String? = nil
+    /// The fewest prompt tokens kept when an example is cut to `max_length`.
+    public var maxPromptLength: Int? = nil
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trainFile = "train_file", validationFile = "validation_file", textColumn = "text_column"
         case labelColumn = "label_column", labels, maxLength = "max_length", truncationSide = "truncation_side"
-        case skipBadRows = "skip_bad_rows"
+        case skipBadRows = "skip_bad_rows", blockLength = "block_length", promptTemplate = "prompt_template", chat
+        case promptColumn = "prompt_column", completionColumn = "completion_column", messagesColumn = "messages_column"
+        case maxPromptLength = "max_prompt_length"
     }
 
     public init(from decoder: Decoder) throws {
@@ -44,7 +61,24 @@ public struct DataSettings: Codable, Sendable, Equatable {
         maxLength = try container.decodeIfPresent(Int.self, forKey: .maxLength)
         truncationSide = try container.decodeIfPresent(TruncationSide.self, forKey: .truncationSide) ?? .right
         skipBadRows = try container.decodeIfPresent(Bool.self, forKey: .skipBadRows) ?? false
+        blockLength = try container.decodeIfPresent(Int.self, forKey: .blockLength)
+        promptTemplate = try container.decodeIfPresent(String.self, forKey: .promptTemplate)
+        chat = try container.decodeIfPresent(Bool.self, forKey: .chat) ?? false
+        promptColumn = try container.decodeIfPresent(String.self, forKey: .promptColumn) ?? "prompt"
+        completionColumn = try container.decodeIfPresent(String.self, forKey: .completionColumn) ?? "output"
+        messagesColumn = try container.decodeIfPresent(String.self, forKey: .messagesColumn)
+        maxPromptLength = try container.decodeIfPresent(Int.self, forKey: .maxPromptLength)
     }
+}
+
+/// What a run trains the model to do.
+public enum FineTuneTask: String, Codable, Sendable, CaseIterable {
+    /// An encoder with a classification head (labels per text).
+    case sequenceClassification = "sequence-classification"
+    /// Self-supervised next-token prediction on a corpus.
+    case causalLanguageModeling = "causal-lm"
+    /// Supervised fine-tuning: prompts and completions, the loss on the completion only.
+    case supervisedFineTuning = "sft"
 }
 
 /// A whole fine-tuning run as a YAML file describes it: the model, the data, the method, the
@@ -52,14 +86,14 @@ public struct DataSettings: Codable, Sendable, Equatable {
 public struct FineTuneConfig: Codable, Sendable, Equatable {
     /// A local model folder (or, with network access, a Hub model id).
     public var model: String = ""
-    public var task: String = "sequence-classification"
+    public var task: FineTuneTask = .sequenceClassification
     public var method: TrainingMethod = .lora
     /// With `method: head`, also train the last N encoder layers.
     public var trainableLayers: Int = 0
     public var data = DataSettings()
     public var lora = LoRAConfig()
     public var training = TrainingArguments()
-    /// Texts whose predictions are shown before and after training.
+    /// Texts whose predictions (or, for language models, completions) are shown before and after training.
     public var sampleTexts: [String] = []
 
     public init() {}
@@ -71,7 +105,7 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decodeIfPresent(String.self, forKey: .model) ?? ""
-        task = try container.decodeIfPresent(String.self, forKey: .task) ?? "sequence-classification"
+        task = try container.decodeIfPresent(FineTuneTask.self, forKey: .task) ?? .sequenceClassification
         method = try container.decodeIfPresent(TrainingMethod.self, forKey: .method) ?? .lora
         trainableLayers = try container.decodeIfPresent(Int.self, forKey: .trainableLayers) ?? 0
         data = try container.decodeIfPresent(DataSettings.self, forKey: .data) ?? DataSettings()
@@ -135,9 +169,13 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
     /// Throws, naming the setting, when the config cannot run.
     public func validate() throws {
         if model.isEmpty { throw ConfigError(key: "model", "no model given") }
-        if task != "sequence-classification" {
-            throw ConfigError(key: "task", "\"\(task)\" is not a supported task here (sequence-classification)")
+        if task == .supervisedFineTuning && data.promptTemplate == nil && !data.chat && data.messagesColumn == nil {
+            throw ConfigError(key: "data.prompt_template", "supervised fine-tuning needs a prompt_template, chat: true, or a messages_column")
         }
+        if task != .sequenceClassification && method == .head {
+            throw ConfigError(key: "method", "head training is for classifiers; use lora or full")
+        }
+        if let blockLength = data.blockLength, blockLength < 2 { throw ConfigError(key: "data.block_length", "must be at least 2") }
         if data.trainFile == nil { throw ConfigError(key: "data.train_file", "no training file given") }
         if let maxLength = data.maxLength, maxLength < 2 { throw ConfigError(key: "data.max_length", "must be at least 2") }
         if trainableLayers < 0 { throw ConfigError(key: "trainable_layers", "must not be negative") }

@@ -17,7 +17,7 @@ public final class LanguageModel {
     /// The LoRA adapter applied with `applyAdapter`, if any.
     public private(set) var adapter: LoRAInjection?
 
-    init(model: any CausalLanguageModel, tokenizer: any Tokenizer, chatTemplate: ChatTemplate?, source: URL) {
+    public init(model: any CausalLanguageModel, tokenizer: any Tokenizer, chatTemplate: ChatTemplate?, source: URL) {
         self.model = model
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate

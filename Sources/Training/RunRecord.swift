@@ -8,7 +8,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public static let fileName = "finetune_run.json"
 
     public var baseModel: String
-    public var task: String
+    public var task: FineTuneTask
     public var method: TrainingMethod
     public var trainableLayers: Int
     /// Class names by id.

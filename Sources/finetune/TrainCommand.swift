@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import Foundation
 import LoRA
+import Models
 import Tensors
 import Training
 
@@ -14,6 +15,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "A YAML file of settings (see examples/).")
     var config: String?
 
+    @Option(name: .long, help: "sequence-classification, causal-lm or sft.") var task: FineTuneTask?
+
     // Model and data.
     @Option(name: .long, help: "A model folder (config.json, model.safetensors, tokenizer.json).") var model: String?
     @Option(name: .long) var trainFile: String?
@@ -24,6 +27,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long) var maxLength: Int?
     @Option(name: .long, help: "left or right.") var truncationSide: String?
     @Flag(name: .long, help: "Skip unusable rows (counted) instead of stopping.") var skipBadRows = false
+    @Option(name: .long, help: "causal-lm: pack the corpus into blocks of this many tokens.") var blockLength: Int?
+    @Option(name: .long, help: "sft: the prompt, with {column} placeholders.") var promptTemplate: String?
+    @Option(name: .long, help: "sft: the column holding the completion.") var completionColumn: String?
+    @Option(name: .long, help: "sft: render prompts with the model's chat template (true/false).") var chat: Bool?
 
     // Method and LoRA.
     @Option(name: .long, help: "lora, full or head.") var method: TrainingMethod?
@@ -63,6 +70,7 @@ struct TrainCommand: ParsableCommand {
     /// The YAML settings with every given flag applied.
     func resolvedConfig() throws -> FineTuneConfig {
         var settings = try config.map { try FineTuneConfig.load(from: URL(fileURLWithPath: $0)) } ?? FineTuneConfig()
+        set(task) { settings.task = $0 }
         set(model) { settings.model = $0 }
         set(trainFile) { settings.data.trainFile = $0 }
         set(validationFile) { settings.data.validationFile = $0 }
@@ -70,6 +78,10 @@ struct TrainCommand: ParsableCommand {
         set(labelColumn) { settings.data.labelColumn = $0 }
         set(labels) { settings.data.labels = $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         set(maxLength) { settings.data.maxLength = $0 }
+        set(blockLength) { settings.data.blockLength = $0 }
+        set(promptTemplate) { settings.data.promptTemplate = $0 }
+        set(completionColumn) { settings.data.completionColumn = $0 }
+        set(chat) { settings.data.chat = $0 }
         if skipBadRows { settings.data.skipBadRows = true }
         if let truncationSide {
             guard let side = TruncationSideName(rawValue: truncationSide) else {
@@ -122,6 +134,22 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let settings = try resolvedConfig()
+        InterruptFlag.install()
+        if settings.task == .sequenceClassification {
+            try trainClassifier(settings)
+        } else {
+            try trainLanguageModel(settings)
+        }
+    }
+
+    /// Stops with exit status 130 after an interrupt (the run saved a checkpoint first).
+    private func exitIfInterrupted(_ state: TrainerState) throws {
+        guard InterruptFlag.isSet else { return }
+        Console.error("stopped by interrupt at step \(state.globalStep); resume with --resume-from-checkpoint latest")
+        throw ExitCode(130)
+    }
+
+    private func trainClassifier(_ settings: FineTuneConfig) throws {
         var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(settings.training.seed)))
         let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
         let samples = settings.sampleTexts
@@ -157,18 +185,56 @@ struct TrainCommand: ParsableCommand {
                               arguments: settings.training)
         trainer.skipNonFiniteBatches = skipNonFinite
         trainer.shouldStop = { InterruptFlag.isSet }
-        InterruptFlag.install()
-        let printer = ProgressPrinter()
-        let state = try trainer.train(onEvent: printer.handle)
-        if InterruptFlag.isSet {
-            Console.error("stopped by interrupt at step \(state.globalStep); resume with --resume-from-checkpoint latest")
-            throw ExitCode(130)
-        }
+        let state = try trainer.train(onEvent: ProgressPrinter().handle)
+        try exitIfInterrupted(state)
         print("Saved to \(settings.training.outputDir)")
         if !samples.isEmpty {
             print("Trained model predictions:")
             printPredictions(classifier.predict(samples))
         }
+    }
+
+    private func trainLanguageModel(_ settings: FineTuneConfig) throws {
+        var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(settings.training.seed)))
+        let task = try CausalLanguageModelTask.prepare(settings, generator: &generator)
+        let model = task.languageModel.model
+        if let injection = task.injection {
+            print(injection.trainableParametersLine(for: model))
+        } else {
+            print(LoRAInjection.formatParameterLine(trainable: model.parameterCount(trainableOnly: true), all: model.parameterCount()))
+        }
+        let trainTokens = task.trainExamples.reduce(0) { $0 + $1.length }
+        Console.error("train: \(task.trainExamples.count) examples, \(trainTokens) tokens"
+            + (task.validationExamples.map { ", validation: \($0.count) examples" } ?? ""))
+        let generation = GenerationConfig(maxNewTokens: 48)
+        func showCompletions(_ title: String) throws {
+            guard !settings.sampleTexts.isEmpty else { return }
+            print(title)
+            for text in settings.sampleTexts {
+                let result = try task.languageModel.generate(prompt: try task.samplePromptIDs(text, data: settings.data), config: generation)
+                let completion = task.languageModel.tokenizer.decode(result.newIDs.map(Int.init), skipSpecialTokens: false)
+                print("  \(text)\n    → \(completion.replacingOccurrences(of: "\n", with: "\n      "))")
+            }
+            fflush(nil)
+        }
+        try showCompletions("Base model completions:")
+        let base = task.evaluate(batchSize: settings.training.perDeviceEvalBatchSize)
+        if let base {
+            print(String(format: "Base model: validation loss %.4f, perplexity %.2f", base.loss, base.value(named: "perplexity") ?? .nan))
+            fflush(nil)
+        }
+        let trainer = Trainer(task: task, arguments: settings.training)
+        trainer.skipNonFiniteBatches = skipNonFinite
+        trainer.shouldStop = { InterruptFlag.isSet }
+        let state = try trainer.train(onEvent: ProgressPrinter().handle)
+        try exitIfInterrupted(state)
+        print("Saved to \(settings.training.outputDir)")
+        if let base, let final = trainer.evaluate() {
+            print(String(format: "Fine-tuned: validation loss %.4f (%+.1f%%), perplexity %.2f (%+.1f%%)",
+                         final.loss, 100 * (final.loss / base.loss - 1), final.value(named: "perplexity") ?? .nan,
+                         100 * ((final.value(named: "perplexity") ?? .nan) / (base.value(named: "perplexity") ?? .nan) - 1)))
+        }
+        try showCompletions("Fine-tuned model completions:")
     }
 
     private func printPredictions(_ predictions: [Prediction]) {
@@ -180,6 +246,7 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainingMethod: ExpressibleByArgument {}
+extension FineTuneTask: ExpressibleByArgument {}
 
 private enum TruncationSideName: String {
     case left, right
