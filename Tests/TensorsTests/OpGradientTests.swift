@@ -1,4 +1,5 @@
 import Tensors
+import TestSupport
 import XCTest
 
 /// Every op's backward pass against central finite differences.
@@ -130,5 +131,28 @@ final class AttentionDropoutTests: XCTestCase {
             scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], heads: 2, keyValueHeads: 2, keyMask: nil,
                                       causal: false, dropout: (probability: 0.3, seed: 7))
         }
+    }
+}
+
+/// One-row products take the matrix-vector path; they must equal the plain sums.
+final class VectorProductTests: XCTestCase {
+    private func reference(_ a: [Float], rows: Int, inner: Int, _ b: [Float], columns: Int) -> [Float] {
+        (0..<rows).flatMap { i in (0..<columns).map { j in (0..<inner).reduce(Float(0)) { $0 + a[i * inner + $1] * b[$1 * columns + j] } } }
+    }
+
+    func testOneRowProductsMatchTheSums() {
+        let x = randomTensor([1, 700], seed: 50, requiresGrad: false)
+        let w = randomTensor([600, 700], seed: 51, requiresGrad: false)  // (out, in)
+        let wT = Tensor((0..<700).flatMap { i in (0..<600).map { o in w.pointer[o * 700 + i] } }, shape: [700, 600])  // (in, out)
+        let expected = reference(x.values, rows: 1, inner: 700, wT.values, columns: 600)
+        Closeness.assertClose(linear(x, weight: w).values, expected, tolerance: 1e-3, "x·Wᵀ")
+        Closeness.assertClose(linear(x, weight: wT, layout: .inputsByOutputs).values, expected, tolerance: 1e-3, "x·W")
+        let column = x.reshaped([700, 1])
+        Closeness.assertClose(matmul(column, wT, transposeA: true).values, expected, tolerance: 1e-3, "xᵀᵀ·W")
+    }
+
+    func testOneRowGradients() {
+        let x = randomTensor([1, 6], seed: 52), w = randomTensor([5, 6], seed: 53), b = randomTensor([5], seed: 54)
+        checkGradients([x, w, b]) { linear($0[0], weight: $0[1], bias: $0[2]) }
     }
 }

@@ -27,6 +27,11 @@ public func gemm(
 ) {
     _ = blasSingleThreaded
     MatrixProductCounter.floatingPointOperations += 2 * Double(m) * Double(n) * Double(k)
+    if m == 1 {  // a vector times a matrix (generating one token): the matrix-vector kernel reads B once
+        vectorProduct(transposeA: transposeA, transposeB: transposeB, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                      b: b, ldb: ldb, beta: beta, c: c)
+        return
+    }
     let workers = Parallel.workerCount
     guard workers > 1, !Parallel.isActive, m * n * k >= 1 << 21, max(m, n) >= 64 * workers else {
         blasProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
@@ -50,6 +55,27 @@ public func gemm(
             blasProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: columns, k: k, alpha: alpha,
                         a: a, lda: lda, b: transposeB ? b + start * ldb : b + start, ldb: ldb,
                         beta: beta, c: c + start, ldc: ldc)
+        }
+    }
+}
+
+/// c[1, n] = alpha · a[1, k] · op(B)[k, n] + beta · c, split over the cores by columns of c.
+private func vectorProduct(
+    transposeA: Bool, transposeB: Bool, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>
+) {
+    let strideA = Int32(transposeA ? lda : 1)  // a is a column of a (k, 1) matrix when transposed
+    let workers = n * k >= 1 << 18 && !Parallel.isActive ? Parallel.workerCount : 1
+    let chunk = (n + workers - 1) / workers
+    Parallel.forEach(units: workers) { part, _ in
+        let start = part * chunk, columns = min(chunk, n - start)
+        guard columns > 0 else { return }
+        if transposeB {  // B is (n, k): c = B·a
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(columns), Int32(k), alpha, b + start * ldb, Int32(ldb),
+                        a, strideA, beta, c + start, 1)
+        } else {  // B is (k, n): c = Bᵀ·a
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(columns), alpha, b + start, Int32(ldb),
+                        a, strideA, beta, c + start, 1)
         }
     }
 }
