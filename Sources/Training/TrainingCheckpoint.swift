@@ -41,7 +41,10 @@ enum TrainingCheckpoint {
         try task.restoreTrainedState(from: url)
         let state = try TrainerState.read(from: url)
         let optimizerFile = try SafeTensorsFile(contentsOf: url.appendingPathComponent(optimizerName))
-        try optimizer.restore(stepCount: state.globalStep) { key in
+        // The optimizer's own count of updates, which its bias correction uses: fewer than the
+        // run's steps when batches with a non-finite loss were skipped.
+        let stepCount = optimizerFile.metadata["step"].flatMap { Int($0) } ?? state.globalStep
+        try optimizer.restore(stepCount: stepCount) { key in
             guard optimizerFile.contains(key) else {
                 throw ConfigError(file: optimizerFile.url.path, key: key, "missing from the optimizer state")
             }
