@@ -59,6 +59,17 @@ enum TrainingCheckpoint {
         return state
     }
 
+    /// Removes the hidden folders that checkpoints being written were built in (see
+    /// `AtomicDirectory`) when the process that wrote them died before renaming them: a run killed
+    /// while saving leaves one behind, as large as a checkpoint. Only a run resuming in
+    /// `outputDirectory` calls this, so no other run is writing there.
+    static func removeAbandonedFolders(in outputDirectory: URL) {
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: outputDirectory.path)) ?? []
+        for name in contents where name.hasPrefix(".checkpoint-") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(name))
+        }
+    }
+
     /// The checkpoint folders in `outputDirectory`, oldest (lowest step) first.
     static func existing(in outputDirectory: URL) -> [(step: Int, url: URL)] {
         let contents = (try? FileManager.default.contentsOfDirectory(at: outputDirectory, includingPropertiesForKeys: nil)) ?? []

@@ -16,9 +16,11 @@ private final class LinearLayerTask: TrainingTask {
     func restoreTrainedState(from directory: URL) throws {}
 }
 
-/// A resumed optimizer continues from its own count of updates, not the run's step: after a
-/// skipped non-finite batch the two differ, and AdamW's bias correction depends on the count.
-final class CheckpointOptimizerStepTests: XCTestCase {
+/// What a resumed run takes from the checkpoint folders: the optimizer's own count of updates,
+/// and nothing of a checkpoint a killed run left half written.
+final class CheckpointResumeTests: XCTestCase {
+    /// A resumed optimizer continues from its own count of updates, not the run's step: after a
+    /// skipped non-finite batch the two differ, and AdamW's bias correction depends on the count.
     func testResumeRestoresTheOptimizersOwnStepCount() throws {
         let task = LinearLayerTask()
         task.layer.setTrainable(true)
@@ -39,5 +41,16 @@ final class CheckpointOptimizerStepTests: XCTestCase {
         XCTAssertEqual(restoredState.globalStep, 3)
         XCTAssertEqual(resumed.stepCount, 2)
         XCTAssertEqual(generator, SeededGenerator(seed: 1))
+    }
+
+    /// A folder a killed run was writing a checkpoint into is removed when the run resumes; the
+    /// checkpoints themselves stay.
+    func testAbandonedCheckpointFoldersAreRemoved() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("output-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: output) }
+        let names = ["checkpoint-2", ".checkpoint-4.tmp-0C2F", "notes.txt"]
+        for name in names { try FileManager.default.createDirectory(at: output.appendingPathComponent(name), withIntermediateDirectories: true) }
+        TrainingCheckpoint.removeAbandonedFolders(in: output)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: output.path).sorted(), ["checkpoint-2", "notes.txt"])
     }
 }
