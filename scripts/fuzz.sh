@@ -9,8 +9,9 @@
 #   TARGET    target names (scripts/fuzz.sh --list); default: all of them.
 #   --smoke       a few seconds per target, for CI.
 #   --no-build    use the fuzzers already built in Fuzz/.build.
-#   --keep-going  keep fuzzing after a crash, timeout or out-of-memory (libFuzzer's fork mode),
-#                 for long unattended runs; every failing input is kept.
+#   --keep-going  after a crash, timeout or out-of-memory, start the target again with what is
+#                 left of its budget (up to 100 times), for long unattended runs; every failing
+#                 input is kept.
 #   --list        print the target names and exit.
 #
 # Environment:
@@ -117,36 +118,53 @@ for target in "${run_list[@]}"; do
     corpus="$fuzz/corpus/$name" crashes="$fuzz/crashes/$name"
     mkdir -p "$corpus" "$crashes"
     flags=(
-        "${budget_flags[@]}" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=1 -max_len="$max_length"
+        -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=1 -max_len="$max_length"
         -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$crashes/"
     )
     [[ "$dictionary" != "-" ]] && flags+=(-dict="$fuzz/Dictionaries/$dictionary")
-    [[ $keep_going -eq 1 ]] && flags+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     # shellcheck disable=SC2206
     [[ -n "${FUZZ_FLAGS:-}" ]] && flags+=($FUZZ_FLAGS)
     log="$crashes/last-run.log"
-    before=$(find "$crashes" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
+    : >"$log"
+    count_failing() {
+        find "$crashes" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l
+    }
+    before=$(count_failing)
     echo "== $name: $budget_text (log: ${log#"$repository"/})"
-    status=0
-    # The Swift runtime's crash reporter and AddressSanitizer get in each other's way: let
-    # libFuzzer report traps.
-    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
-        "$binary" "${flags[@]}" "$corpus" "$fuzz/Seeds/$name" >"$log" 2>&1 || status=$?
-    after=$(find "$crashes" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
-    found=$((after - before))
-    # Executions: the final statistics line, or (fork mode) the last progress line's count.
-    executions=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
-    if [[ -z "$executions" ]]; then
-        executions=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#' || true)
-    fi
-    if [[ $status -ne 0 && $found -eq 0 ]]; then
-        # libFuzzer stopped without leaving an input: a broken harness or build; show why.
-        tail -20 "$log" >&2
-        found=1
-    fi
+    started=$SECONDS executions=0 broken=0
+    # libFuzzer stops at the first failing input; with --keep-going it is started again with
+    # what is left of the budget (at most 100 times).
+    for attempt in $(seq 1 100); do
+        case "$budget" in
+            *runs) left=$((${budget%runs} - executions)); attempt_flags=(-runs="$left") ;;
+            *) left=$((${budget_flags[0]#-max_total_time=} - (SECONDS - started))); attempt_flags=(-max_total_time="$left") ;;
+        esac
+        [[ $left -le 0 ]] && break
+        failing_before=$(count_failing)
+        status=0
+        # The Swift runtime's crash reporter and AddressSanitizer get in each other's way: let
+        # libFuzzer report traps.
+        SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
+            "$binary" "${attempt_flags[@]}" "${flags[@]}" "$corpus" "$fuzz/Seeds/$name" >"$log.attempt" 2>&1 || status=$?
+        cat "$log.attempt" >>"$log"
+        done_now=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log.attempt" | tail -1 | grep -o '[0-9]*$' || true)
+        executions=$((executions + ${done_now:-0}))
+        rm -f "$log.attempt"
+        [[ $status -eq 0 ]] && break
+        if [[ $(count_failing) -eq $failing_before ]]; then
+            # libFuzzer stopped without leaving an input: a broken harness or build; show why.
+            tail -20 "$log" >&2
+            broken=1
+            break
+        fi
+        [[ $keep_going -eq 1 ]] || break
+        echo "   failing input kept; going on"
+    done
+    after=$(count_failing)
+    found=$((after - before + broken))
     [[ $found -gt 0 ]] && failed=1
-    summary+=("$(printf '%-20s %12s %8s %8s' "$name" "${executions:-?}" "$found" "$after")")
-    echo "   executions ${executions:-?}, failing inputs found ${found}"
+    summary+=("$(printf '%-20s %12s %8s %8s' "$name" "$executions" "$found" "$after")")
+    echo "   executions $executions, failing inputs found $found"
 done
 
 echo
