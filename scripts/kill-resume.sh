@@ -126,13 +126,13 @@ while true; do
     log_lines_before=$(wc -l <"$interrupted.log")
     start_run "$interrupted" "${resume[@]}"
     if [[ $kills -lt $wanted_kills ]]; then
-        # Every fourth kill lands while the process starts (loading the model, restoring the
-        # checkpoint); the others uniformly in [20 ms, start-up + twice this kill's share of the
-        # training left].
+        # The first kill and every fourth after it land while the process starts (loading the
+        # model, restoring the checkpoint; the first one before any checkpoint exists); the
+        # others uniformly in [20 ms, start-up + twice this kill's share of the training left].
         done_step=$(latest_step "$interrupted")
         left_ms=$((training_ms * (total_steps - done_step) / total_steps))
         upper_ms=$((startup_ms + 2 * left_ms / (wanted_kills - kills) + 100))
-        ((kills % 4 == 3)) && upper_ms=$((startup_ms + 50))
+        ((kills % 4 == 0)) && upper_ms=$((startup_ms + 50))
         delay_ms=$((20 + (RANDOM * 32768 + RANDOM) % (upper_ms - 20)))
         partial_before=$(find "$interrupted" -maxdepth 1 -name '.checkpoint-*.tmp-*' | wc -l)
         sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
