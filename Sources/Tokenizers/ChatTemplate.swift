@@ -95,7 +95,9 @@ public struct ChatTemplate: Sendable {
             ],
             limits: limits)
         do {
-            return try interpreter.render(nodes)
+            return try TemplateValue.$representationLimit.withValue(limits.maximumOutputBytes) {
+                try interpreter.render(nodes)
+            }
         } catch {
             throw Self.templateError(error)
         }

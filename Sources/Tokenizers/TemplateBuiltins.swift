@@ -91,7 +91,16 @@ enum TemplateBuiltins {
             if let attribute = arguments.named["attribute"] {
                 items = try items.map { try item($0, attribute, context) }
             }
-            return try context.checked(items.map(\.rendered).joined(separator: separator))
+            let parts = items.map(\.rendered)
+            // The parts may share one large string many times: count before joining.
+            var byteCount = 0
+            for (index, part) in parts.enumerated() {
+                byteCount += part.utf8.count + (index > 0 ? separator.utf8.count : 0)
+                guard byteCount <= context.sizeLimit else {
+                    throw ChatTemplateError(.limitExceeded, "a string grew past \(context.sizeLimit) bytes", at: context.position)
+                }
+            }
+            return .string(parts.joined(separator: separator))
         case "list":
             return .list(try sequence(value, context))
         case "items":
@@ -175,7 +184,14 @@ enum TemplateBuiltins {
             let width = try arguments.value(0, "width").map { try context.integer($0, "indent's width") } ?? 4
             let indentFirst = arguments.value(1, "first")?.isTruthy ?? false
             let indentBlank = arguments.value(2, "blank")?.isTruthy ?? false
-            return try context.checked(PythonString.indent(value.rendered, width: width, first: indentFirst, blank: indentBlank))
+            let text = value.rendered
+            // Each line gets the padding: refuse before building what `checked` would refuse after.
+            let lineCount = text.utf8.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            let padding = lineCount.multipliedReportingOverflow(by: max(0, width))
+            guard !padding.overflow, padding.partialValue <= context.sizeLimit else {
+                throw ChatTemplateError(.limitExceeded, "a string grew past \(context.sizeLimit) bytes", at: context.position)
+            }
+            return try context.checked(PythonString.indent(text, width: width, first: indentFirst, blank: indentBlank))
         case "round":
             guard let number = value.number else { throw context.error("round needs a number, not \(value.typeName)") }
             let precision = try arguments.value(0, "precision").map { try context.integer($0, "round's precision") } ?? 0
@@ -240,7 +256,7 @@ enum TemplateBuiltins {
 
     private static func pow10(_ exponent: Int) -> Double {
         var result = 1.0
-        for _ in 0..<min(abs(exponent), 308) { result *= 10 }
+        for _ in 0..<min(exponent.magnitude, 308) { result *= 10 }
         return exponent < 0 ? 1 / result : result
     }
 

@@ -124,6 +124,7 @@ struct TemplateInterpreter {
     private mutating func assign(_ value: TemplateValue, to target: AssignmentTarget, at position: SourcePosition) throws {
         switch target {
         case .names(let names):
+            try checkStorable(value, at: position)
             for (name, item) in try bind(value, to: names, at: position) {
                 scopes[scopes.count - 1][name] = item
             }
@@ -132,7 +133,31 @@ struct TemplateInterpreter {
                 throw ChatTemplateError(
                     .evaluation, "cannot set '\(object).\(name)': only namespace() objects take attributes", at: position)
             }
+            let previous = namespace.attributes[name]
             namespace.attributes[name] = value
+            // Checked after the assignment, which is what can make a namespace hold itself.
+            do {
+                try checkStorable(.namespace(namespace), at: position)
+            } catch {
+                namespace.attributes[name] = previous
+                throw error
+            }
+        }
+    }
+
+    /// Refuses to keep a value that nests deeper than the nesting limit or holds more values than
+    /// loops may run iterations (counting a shared part at each use). Only stored values can
+    /// grow from one loop iteration to the next, so this bounds every value: without it, a loop of
+    /// `{% set ns.x = [ns.x] %}` builds a value too deep to print, compare or even free without
+    /// exhausting the stack, and `{% set ns.x = [ns.x, ns.x] %}` one of billions of items.
+    private func checkStorable(_ value: TemplateValue, at position: SourcePosition) throws {
+        var nodes = limits.maximumLoopIterations
+        guard value.isBounded(depth: limits.maximumNestingDepth, nodes: &nodes) else {
+            throw ChatTemplateError(
+                .limitExceeded,
+                "a value to store nests deeper than \(limits.maximumNestingDepth) levels, holds itself, "
+                    + "or holds more than \(limits.maximumLoopIterations) values",
+                at: position)
         }
     }
 

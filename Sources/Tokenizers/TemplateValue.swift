@@ -81,22 +81,71 @@ indirect enum TemplateValue: Sendable {
         }
     }
 
+    /// The most UTF-8 bytes one `repr()` builds: the output limit of the rendering under way.
+    /// Past it, a list or dictionary stops adding items, so that a value sharing one large part
+    /// many times (`[x] * 100000`) cannot exhaust memory or time; every caller then refuses the
+    /// text as past the limit.
+    @TaskLocal static var representationLimit = Int.max
+
     /// Python's `repr()`, as lists and dictionaries print their items.
     var representation: String {
+        var output = ""
+        writeRepresentation(into: &output, limit: Self.representationLimit)
+        return output
+    }
+
+    /// Appends `repr()` to `output`, stopping once `output` is past `limit` bytes.
+    private func writeRepresentation(into output: inout String, limit: Int) {
         switch self {
-        case .undefined: return ""
-        case .none: return "None"
-        case .boolean(let value): return value ? "True" : "False"
-        case .integer(let value): return String(value)
-        case .float(let value): return Self.pythonFloat(value)
-        case .string(let value): return Self.pythonStringLiteral(value)
-        case .list(let items): return "[" + items.map(\.representation).joined(separator: ", ") + "]"
+        case .undefined: return
+        case .none: output += "None"
+        case .boolean(let value): output += value ? "True" : "False"
+        case .integer(let value): output += String(value)
+        case .float(let value): output += Self.pythonFloat(value)
+        case .string(let value): output += Self.pythonStringLiteral(value)
+        case .list(let items):
+            output += "["
+            for (index, item) in items.enumerated() {
+                guard output.utf8.count <= limit else { return }
+                if index > 0 { output += ", " }
+                item.writeRepresentation(into: &output, limit: limit)
+            }
+            output += "]"
         case .dictionary(let dictionary):
-            return "{" + dictionary.entries.map { Self.pythonStringLiteral($0.key) + ": " + $0.value.representation }
-                .joined(separator: ", ") + "}"
+            output += "{"
+            for (index, entry) in dictionary.entries.enumerated() {
+                guard output.utf8.count <= limit else { return }
+                if index > 0 { output += ", " }
+                output += Self.pythonStringLiteral(entry.key) + ": "
+                entry.value.writeRepresentation(into: &output, limit: limit)
+            }
+            output += "}"
         case .namespace(let namespace):
-            return "<Namespace " + TemplateValue.dictionary(namespace.attributes).representation + ">"
-        case .loop: return "<LoopContext>"
+            output += "<Namespace "
+            TemplateValue.dictionary(namespace.attributes).writeRepresentation(into: &output, limit: limit)
+            output += ">"
+        case .loop: output += "<LoopContext>"
+        }
+    }
+
+    /// Whether the value, walked as a tree (a part shared by several places counted at each),
+    /// nests at most `depth` containers deep and holds at most `nodes` values. Namespaces and
+    /// `loop` count as containers, so a namespace that holds itself fails. The walk stops as soon
+    /// as either bound is passed, so it costs at most `nodes` steps.
+    func isBounded(depth: Int, nodes: inout Int) -> Bool {
+        nodes -= 1
+        guard nodes >= 0 else { return false }
+        func children(_ values: some Sequence<TemplateValue>) -> Bool {
+            guard depth > 0 else { return false }
+            for value in values where !value.isBounded(depth: depth - 1, nodes: &nodes) { return false }
+            return true
+        }
+        switch self {
+        case .undefined, .none, .boolean, .integer, .float, .string: return true
+        case .list(let items): return children(items)
+        case .dictionary(let dictionary): return children(dictionary.entries.lazy.map(\.value))
+        case .namespace(let namespace): return children(namespace.attributes.entries.lazy.map(\.value))
+        case .loop(let state): return children([state.previousItem, state.nextItem].compactMap { $0 })
         }
     }
 

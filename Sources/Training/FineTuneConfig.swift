@@ -114,6 +114,9 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         sampleTexts = try container.decodeIfPresent([String].self, forKey: .sampleTexts) ?? []
     }
 
+    /// The largest config file read.
+    static let maximumFileBytes = 1 << 20
+
     /// Reads a YAML config. Unknown keys (typos) and mistyped values throw, naming the file and key.
     /// Relative paths inside stay relative to the working directory, as on the command line.
     public static func load(from url: URL) throws -> FineTuneConfig {
@@ -121,11 +124,14 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ConfigError(file: url.path, key: "(file)", "cannot read the config (\(error.localizedDescription))")
         }
-        let raw: Any?
-        do { raw = try Yams.load(yaml: text) } catch {
+        guard text.utf8.count <= maximumFileBytes else {
+            throw ConfigError(file: url.path, key: "(file)", "the config is larger than \(maximumFileBytes) bytes")
+        }
+        let root: Node?
+        do { root = try YAMLShapeCheck.compose(text, file: url.path) } catch let error as ConfigError { throw error } catch {
             throw ConfigError(file: url.path, key: "(syntax)", "not valid YAML: \(error)")
         }
-        guard let top = raw as? [String: Any] else {
+        guard let top = root?.mapping else {
             throw ConfigError(file: url.path, key: "(top level)", "the config must be a mapping of settings")
         }
         try checkKeys(top, allowed: CodingKeys.allCases.map(\.rawValue), section: nil, file: url.path)
@@ -137,7 +143,7 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         ]
         for (name, allowed) in sections {
             guard let section = top[name] else { continue }
-            guard let mapping = section as? [String: Any] else {
+            guard let mapping = section.mapping else {
                 throw ConfigError(file: url.path, key: name, "must be a mapping of settings")
             }
             try checkKeys(mapping, allowed: allowed, section: name, file: url.path)
@@ -159,8 +165,8 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 
-    private static func checkKeys(_ mapping: [String: Any], allowed: [String], section: String?, file: String) throws {
-        for key in mapping.keys.sorted() where !allowed.contains(key) {
+    private static func checkKeys(_ mapping: Node.Mapping, allowed: [String], section: String?, file: String) throws {
+        for key in mapping.keys.map({ $0.string ?? "(key)" }).sorted() where !allowed.contains(key) {
             let full = section.map { "\($0).\(key)" } ?? key
             throw ConfigError(file: file, key: full, "unknown setting (known: \(allowed.sorted().joined(separator: ", ")))")
         }

@@ -68,6 +68,7 @@ public final class Trainer {
         state.numTrainEpochs = arguments.numTrainEpochs
         state.trainBatchSize = arguments.perDeviceTrainBatchSize
         if let resume = arguments.resumeFromCheckpoint {
+            TrainingCheckpoint.removeAbandonedFolders(in: outputDirectory)
             let checkpoint = try resolveCheckpoint(resume, in: outputDirectory)
             state = try TrainingCheckpoint.restore(from: checkpoint, task: task, optimizer: optimizer, generator: &context.generator)
             guard state.maxSteps == totalSteps, state.trainBatchSize == arguments.perDeviceTrainBatchSize else {

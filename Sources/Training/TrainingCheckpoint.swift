@@ -41,7 +41,10 @@ enum TrainingCheckpoint {
         try task.restoreTrainedState(from: url)
         let state = try TrainerState.read(from: url)
         let optimizerFile = try SafeTensorsFile(contentsOf: url.appendingPathComponent(optimizerName))
-        try optimizer.restore(stepCount: state.globalStep) { key in
+        // The optimizer's own count of updates, which its bias correction uses: fewer than the
+        // run's steps when batches with a non-finite loss were skipped.
+        let stepCount = optimizerFile.metadata["step"].flatMap { Int($0) } ?? state.globalStep
+        try optimizer.restore(stepCount: stepCount) { key in
             guard optimizerFile.contains(key) else {
                 throw ConfigError(file: optimizerFile.url.path, key: key, "missing from the optimizer state")
             }
@@ -54,6 +57,17 @@ enum TrainingCheckpoint {
             throw ConfigError(file: randomURL.path, key: "generator", "cannot read the random state (\(error))")
         }
         return state
+    }
+
+    /// Removes the hidden folders that checkpoints being written were built in (see
+    /// `AtomicDirectory`) when the process that wrote them died before renaming them: a run killed
+    /// while saving leaves one behind, as large as a checkpoint. Only a run resuming in
+    /// `outputDirectory` calls this, so no other run is writing there.
+    static func removeAbandonedFolders(in outputDirectory: URL) {
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: outputDirectory.path)) ?? []
+        for name in contents where name.hasPrefix(".checkpoint-") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(name))
+        }
     }
 
     /// The checkpoint folders in `outputDirectory`, oldest (lowest step) first.

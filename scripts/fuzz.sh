@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of Fuzz/ and runs each for a time or a number of executions,
+# then prints the executions and crashes of every target.
+#
+#   scripts/fuzz.sh [--smoke] [--no-build] [--keep-going] [BUDGET] [TARGET...]
+#
+#   BUDGET    seconds per target (60, 60s, 10m) or executions per target (1000000runs);
+#             default 60 seconds, --smoke means 5 seconds.
+#   TARGET    target names (scripts/fuzz.sh --list); default: all of them.
+#   --smoke       a few seconds per target, for CI.
+#   --no-build    use the fuzzers already built in Fuzz/.build.
+#   --keep-going  after a crash, timeout or out-of-memory, start the target again with what is
+#                 left of its budget (up to 100 times), for long unattended runs; every failing
+#                 input is kept.
+#   --list        print the target names and exit.
+#
+# Environment:
+#   FUZZ_SANITIZERS  sanitizers to build with (default "fuzzer address"; falls back to "fuzzer"
+#                    when the toolchain cannot build with AddressSanitizer).
+#   FUZZ_FLAGS       extra libFuzzer flags for every target (e.g. "-jobs=2 -workers=2").
+#   FINETUNE_MODELS, FINETUNE_SHARED   where the tokenizer-text target finds the real tokenizers.
+#
+# Each target keeps a growing corpus in Fuzz/corpus/<target>/ (seeded from Fuzz/Seeds/<target>/)
+# and writes every failing input to Fuzz/crashes/<target>/ (crash-*, timeout-*, oom-*), which
+# the target binary replays: Fuzz/.build/release/Fuzz<Name> Fuzz/crashes/<target>/crash-...
+# Inputs run under -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=1: an input that takes more
+# than a second, or allocates absurdly, counts as a crash.
+# The exit status is 1 when any target found a failing input in this run.
+set -euo pipefail
+
+repository=$(cd "$(dirname "$0")/.." && pwd)
+fuzz="$repository/Fuzz"
+scratch="$fuzz/.build"
+
+# target name, executable, largest input in bytes, dictionary.
+targets=(
+    "safetensors FuzzSafeTensors 65536 json.dict"
+    "gguf FuzzGGUF 65536 -"
+    "wordpiece-tokenizer FuzzWordPieceTokenizer 65536 json.dict"
+    "bpe-tokenizer FuzzBytePairTokenizer 65536 json.dict"
+    "encoder-config FuzzEncoderConfig 16384 json.dict"
+    "decoder-config FuzzDecoderConfig 16384 json.dict"
+    "adapter-config FuzzAdapterConfig 16384 json.dict"
+    "jsonl-dataset FuzzJSONLinesDataset 16384 json.dict"
+    "csv-dataset FuzzCSVDataset 16384 -"
+    "chat-template FuzzChatTemplate 16384 chat-template.dict"
+    "run-config FuzzRunConfig 16384 run-config.dict"
+    "tokenizer-text FuzzTokenizerText 8192 -"
+)
+
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+
+smoke=0 build=1 keep_going=0 budget="" selected=()
+for argument in "$@"; do
+    case "$argument" in
+        --smoke) smoke=1 ;;
+        --no-build) build=0 ;;
+        --keep-going) keep_going=1 ;;
+        --list) for target in "${targets[@]}"; do echo "${target%% *}"; done; exit 0 ;;
+        -h|--help) usage; exit 0 ;;
+        -*) echo "fuzz.sh: unknown option $argument" >&2; usage >&2; exit 2 ;;
+        [0-9]*) budget=$argument ;;
+        *) selected+=("$argument") ;;
+    esac
+done
+[[ -z "$budget" ]] && budget=$((smoke ? 5 : 60))
+
+# The budget as libFuzzer flags.
+case "$budget" in
+    *runs) budget_flags=(-runs="${budget%runs}") budget_text="${budget%runs} executions" ;;
+    *m) budget_flags=(-max_total_time=$((${budget%m} * 60))) budget_text="${budget%m} minutes" ;;
+    *s) budget_flags=(-max_total_time="${budget%s}") budget_text="${budget%s} seconds" ;;
+    *) budget_flags=(-max_total_time="$budget") budget_text="$budget seconds" ;;
+esac
+if ! [[ "${budget%runs}" =~ ^[0-9]+[sm]?$ ]]; then
+    echo "fuzz.sh: the budget must be seconds (60, 60s, 10m) or executions (1000000runs), not $budget" >&2
+    exit 2
+fi
+
+# Check the selected names.
+run_list=()
+for target in "${targets[@]}"; do
+    name=${target%% *}
+    if [[ ${#selected[@]} -eq 0 ]]; then run_list+=("$target"); continue; fi
+    for wanted in "${selected[@]}"; do [[ "$wanted" == "$name" ]] && run_list+=("$target"); done
+done
+for wanted in "${selected[@]}"; do
+    if ! printf '%s\n' "${targets[@]}" | grep -q "^$wanted "; then
+        echo "fuzz.sh: no target $wanted (scripts/fuzz.sh --list)" >&2
+        exit 2
+    fi
+done
+
+if [[ $build -eq 1 ]]; then
+    sanitizers=${FUZZ_SANITIZERS:-fuzzer address}
+    build_with() {
+        local flags=()
+        for sanitizer in $1; do flags+=(--sanitize="$sanitizer"); done
+        echo "== building the fuzz targets (release, sanitizers: $1)"
+        swift build -c release --package-path "$fuzz" --scratch-path "$scratch" "${flags[@]}"
+    }
+    if ! build_with "$sanitizers"; then
+        [[ "$sanitizers" == "fuzzer" ]] && exit 1
+        echo "== the build with \"$sanitizers\" failed; building with libFuzzer alone" >&2
+        build_with fuzzer
+    fi
+fi
+
+failed=0
+summary=()
+for target in "${run_list[@]}"; do
+    read -r name executable max_length dictionary <<<"$target"
+    binary="$scratch/release/$executable"
+    if [[ ! -x "$binary" ]]; then
+        echo "fuzz.sh: $binary is not built (run without --no-build)" >&2
+        exit 1
+    fi
+    corpus="$fuzz/corpus/$name" crashes="$fuzz/crashes/$name"
+    mkdir -p "$corpus" "$crashes"
+    flags=(
+        -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=1 -max_len="$max_length"
+        -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$crashes/"
+    )
+    [[ "$dictionary" != "-" ]] && flags+=(-dict="$fuzz/Dictionaries/$dictionary")
+    # shellcheck disable=SC2206
+    [[ -n "${FUZZ_FLAGS:-}" ]] && flags+=($FUZZ_FLAGS)
+    log="$crashes/last-run.log"
+    : >"$log"
+    count_failing() {
+        find "$crashes" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l
+    }
+    before=$(count_failing)
+    echo "== $name: $budget_text (log: ${log#"$repository"/})"
+    started=$SECONDS executions=0 broken=0
+    # libFuzzer stops at the first failing input; with --keep-going it is started again with
+    # what is left of the budget (at most 100 times).
+    for attempt in $(seq 1 100); do
+        case "$budget" in
+            *runs) left=$((${budget%runs} - executions)); attempt_flags=(-runs="$left") ;;
+            *) left=$((${budget_flags[0]#-max_total_time=} - (SECONDS - started))); attempt_flags=(-max_total_time="$left") ;;
+        esac
+        [[ $left -le 0 ]] && break
+        failing_before=$(count_failing)
+        status=0
+        # The Swift runtime's crash reporter and AddressSanitizer get in each other's way: let
+        # libFuzzer report traps.
+        SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
+            "$binary" "${attempt_flags[@]}" "${flags[@]}" "$corpus" "$fuzz/Seeds/$name" >"$log.attempt" 2>&1 || status=$?
+        cat "$log.attempt" >>"$log"
+        done_now=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log.attempt" | tail -1 | grep -o '[0-9]*$' || true)
+        executions=$((executions + ${done_now:-0}))
+        rm -f "$log.attempt"
+        [[ $status -eq 0 ]] && break
+        if [[ $(count_failing) -eq $failing_before ]]; then
+            # libFuzzer stopped without leaving an input: a broken harness or build; show why.
+            tail -20 "$log" >&2
+            broken=1
+            break
+        fi
+        [[ $keep_going -eq 1 ]] || break
+        echo "   failing input kept; going on"
+    done
+    after=$(count_failing)
+    found=$((after - before + broken))
+    [[ $found -gt 0 ]] && failed=1
+    summary+=("$(printf '%-20s %12s %8s %8s' "$name" "$executions" "$found" "$after")")
+    echo "   executions $executions, failing inputs found $found"
+done
+
+echo
+printf '%-20s %12s %8s %8s\n' target executions found kept
+printf '%s\n' "${summary[@]}"
+if [[ $failed -ne 0 ]]; then
+    echo "failing inputs were found: see Fuzz/crashes/<target>/ and replay with Fuzz/.build/release/Fuzz<Name> <file>" >&2
+fi
+exit $failed
