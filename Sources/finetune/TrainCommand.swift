@@ -229,7 +229,10 @@ struct TrainCommand: ParsableCommand {
         let state = try trainer.train(onEvent: ProgressPrinter().handle)
         try exitIfInterrupted(state)
         print("Saved to \(settings.training.outputDir)")
-        if let base, let final = trainer.evaluate() {
+        // The last step's evaluation already describes the final model, unless the best one was loaded instead.
+        let lastEvaluation = state.logHistory.last.flatMap { $0.step == state.globalStep ? $0.metrics : nil }
+        let finalMetrics = settings.training.loadBestModelAtEnd ? trainer.evaluate() : (lastEvaluation ?? trainer.evaluate())
+        if let base, let final = finalMetrics {
             print(String(format: "Fine-tuned: validation loss %.4f (%+.1f%%), perplexity %.2f (%+.1f%%)",
                          final.loss, 100 * (final.loss / base.loss - 1), final.value(named: "perplexity") ?? .nan,
                          100 * ((final.value(named: "perplexity") ?? .nan) / (base.value(named: "perplexity") ?? .nan) - 1)))
