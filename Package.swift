@@ -50,5 +50,7 @@ let package = Package(
         .testTarget(name: "LoRATests", dependencies: ["LoRA", "Models", "Formats", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        // Runs the built `finetune` executable.
+        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -37,6 +37,9 @@ public enum AtomicDirectory {
         do {
             try fill(temporary)
             try synchronizeTree(temporary)
+        } catch let error as FormatError {
+            removeQuietly(temporary)
+            throw error.movingFile(from: temporary, to: url)
         } catch {
             removeQuietly(temporary)
             throw error
@@ -98,5 +101,15 @@ public enum AtomicDirectory {
 
     private static func removeQuietly(_ url: URL) {
         try? FileManager.default.removeItem(at: url)
+    }
+}
+
+extension FormatError {
+    /// The same error naming the file by where it was going to be: a file inside `temporary` is
+    /// named inside `destination` instead.
+    func movingFile(from temporary: URL, to destination: URL) -> FormatError {
+        guard let file, file.path.hasPrefix(temporary.path + "/") else { return self }
+        let relative = String(file.path.dropFirst(temporary.path.count + 1))
+        return FormatError(kind, file: destination.appendingPathComponent(relative), key: key, offset: offset, detail: detail)
     }
 }

@@ -42,11 +42,12 @@ public enum AtomicFile {
                 FileSystemCalls.removeQuietly(temporary)
             }
         }
-        try produce(FileSink(descriptor: descriptor, file: temporary))
-        try FileSystemCalls.synchronize(descriptor, file: temporary)
+        // Errors name the file being written, not its temporary name.
+        try produce(FileSink(descriptor: descriptor, file: url))
+        try FileSystemCalls.synchronize(descriptor, file: url)
         isOpen = false
         guard close(descriptor) == 0 else {
-            throw FileSystemCalls.failure("cannot close", temporary)
+            throw FileSystemCalls.failure("cannot close", url)
         }
         try FileSystemCalls.rename(temporary, to: url)
         isRenamed = true

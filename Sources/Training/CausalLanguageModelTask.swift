@@ -17,6 +17,8 @@ public final class CausalLanguageModelTask: TrainingTask {
     public let injection: LoRAInjection?
     /// Written beside the adapter so the run can be used again.
     public let record: RunRecord
+    /// Rows left out of each data file under `skip_bad_rows`, with the reason of each.
+    public internal(set) var skippedRows: [(file: String, rows: [DatasetError])] = []
     private let collator: CausalCollator
 
     public init(languageModel: LanguageModel, injection: LoRAInjection?, record: RunRecord,
@@ -113,17 +115,31 @@ extension CausalLanguageModelTask {
             baseModel: languageModel.source.path, task: config.task, method: config.method, trainableLayers: 0, labels: [],
             maxLength: config.data.maxLength, truncationSide: config.data.truncationSide,
             textColumn: config.data.textColumn, labelColumn: config.data.labelColumn)
+        // No sequence may be longer than the model has positions for.
+        let positions = model.config.maxPositions
+        if let blockLength = config.data.blockLength, blockLength > positions {
+            throw ConfigError(key: "data.block_length", "\(blockLength) tokens is more than the \(positions) positions of \(languageModel.source.path)")
+        }
+        if let maxLength = config.data.maxLength, maxLength > positions {
+            throw ConfigError(key: "data.max_length", "\(maxLength) tokens is more than the \(positions) positions of \(languageModel.source.path)")
+        }
+        let maxLength = config.data.maxLength ?? positions
         let badRows: BadRowPolicy = config.data.skipBadRows ? .skip : .fail
+        var skippedRows: [(file: String, rows: [DatasetError])] = []
+        func keepSkipped(_ rows: [DatasetError], _ path: String) {
+            if !rows.isEmpty { skippedRows.append((path, rows)) }
+        }
         func examples(_ path: String) throws -> [CausalExample] {
             let url = URL(fileURLWithPath: path)
             let tokenizer = languageModel.tokenizer
             switch config.task {
             case .causalLanguageModeling:
                 let corpus = try TextCorpus.load(from: url, textColumn: config.data.textColumn, badRows: badRows)
+                keepSkipped(corpus.skippedRows, path)
                 if let blockLength = config.data.blockLength {
                     return corpus.packedBlocks(tokenizer: tokenizer, blockLength: blockLength)
                 }
-                return corpus.paddedRows(tokenizer: tokenizer, maxLength: config.data.maxLength)
+                return corpus.paddedRows(tokenizer: tokenizer, maxLength: maxLength)
             case .supervisedFineTuning:
                 let format: PromptFormat
                 if let messages = config.data.messagesColumn {
@@ -138,17 +154,21 @@ extension CausalLanguageModelTask {
                     }
                     format = .template(template, completionColumn: config.data.completionColumn)
                 }
-                let truncation = config.data.maxLength.map { CompletionTruncation(maxLength: $0, maxPromptLength: config.data.maxPromptLength) }
-                return try InstructionDataset.load(from: url, format: format, tokenizer: tokenizer, truncation: truncation,
-                                                   badRows: badRows).causalExamples
+                let truncation = CompletionTruncation(maxLength: maxLength, maxPromptLength: config.data.maxPromptLength)
+                let dataset = try InstructionDataset.load(from: url, format: format, tokenizer: tokenizer, truncation: truncation,
+                                                          badRows: badRows)
+                keepSkipped(dataset.skippedRows, path)
+                return dataset.causalExamples
             case .sequenceClassification:
                 throw ConfigError(key: "task", "sequence-classification runs train a classifier, not a language model")
             }
         }
         guard let trainFile = config.data.trainFile else { throw ConfigError(key: "data.train_file", "no training file given") }
-        return CausalLanguageModelTask(languageModel: languageModel, injection: injection, record: record,
-                                       trainExamples: try examples(trainFile),
-                                       validationExamples: try config.data.validationFile.map(examples))
+        let task = CausalLanguageModelTask(languageModel: languageModel, injection: injection, record: record,
+                                           trainExamples: try examples(trainFile),
+                                           validationExamples: try config.data.validationFile.map(examples))
+        task.skippedRows = skippedRows
+        return task
     }
 
     private static func requireChatTemplate(_ languageModel: LanguageModel) throws -> ChatTemplate {
@@ -169,7 +189,7 @@ extension CausalLanguageModelTask {
         }
         if let source = data.promptTemplate {
             let template = try PromptTemplate(source)
-            let rendered = try template.render { _ in text }
+            let rendered = template.render { _ in text }
             return try languageModel.promptIDs(rendered, chat: false)
         }
         return try languageModel.promptIDs(text, chat: false)

@@ -39,7 +39,11 @@ public final class FineTunedClassifier {
         let labelMap = try LabelMap(names: labels)
         let tokenizer = try TokenizerLoader.load(directory: directory)
         let (model, _) = try EncoderLoader.sequenceClassifier(directory: directory, labelCount: labels.count, generator: &generator)
-        let maxLength = config.data.maxLength.map { min($0, model.config.maxPositions) } ?? model.config.maxPositions
+        let positions = model.config.maxPositions
+        if let maxLength = config.data.maxLength, maxLength > positions {
+            throw ConfigError(key: "data.max_length", "\(maxLength) tokens is more than the \(positions) positions of \(directory.path)")
+        }
+        let maxLength = config.data.maxLength ?? positions
         let record = RunRecord(
             baseModel: directory.path, task: config.task, method: config.method, trainableLayers: config.trainableLayers,
             labels: labels, maxLength: maxLength, truncationSide: config.data.truncationSide,

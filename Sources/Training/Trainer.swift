@@ -43,8 +43,7 @@ public final class Trainer {
     public func train(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState {
         let arguments = self.arguments
         let model = task.model
-        let outputDirectory = URL(fileURLWithPath: arguments.outputDir)
-        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        let outputDirectory = try OutputDirectory.prepare(arguments.outputDir)
         let optimizer = AdamW(model: model, settings: {
             var settings = AdamW.Settings(weightDecay: Float(arguments.weightDecay))
             settings.beta1 = Float(arguments.adamBeta1)
@@ -103,7 +102,8 @@ public final class Trainer {
                 guard skipNonFiniteBatches else {
                     throw TrainingError("non-finite value at \(reason); the last checkpoint is unchanged")
                 }
-                onEvent(.skippedBatch(step: state.globalStep + 1, reason: reason))
+                state.skippedBatches.append(SkippedBatch(step: state.globalStep + 1, reason: reason))
+                onEvent(.skippedBatch(step: state.globalStep + 1, reason: reason, total: state.skippedBatches.count))
             } else {
                 optimizer.step(learningRate: learningRate)
                 model.clearGradients()

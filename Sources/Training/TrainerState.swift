@@ -17,14 +17,34 @@ public struct TrainerState: Codable, Sendable {
     /// Sum and count of training losses since the last evaluation (for the next row's mean).
     public var pendingLossSum: Double = 0
     public var pendingLossSteps: Int = 0
+    /// Batches skipped because their loss or gradient was not finite (`--skip-non-finite`), with the
+    /// step and the reason of each.
+    public var skippedBatches: [SkippedBatch] = []
 
     enum CodingKeys: String, CodingKey {
         case globalStep = "global_step", epoch, maxSteps = "max_steps", numTrainEpochs = "num_train_epochs"
         case trainBatchSize = "train_batch_size", bestMetric = "best_metric", bestModelCheckpoint = "best_model_checkpoint"
         case logHistory = "log_history", pendingLossSum = "pending_loss_sum", pendingLossSteps = "pending_loss_steps"
+        case skippedBatches = "skipped_batches"
     }
 
     public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        globalStep = try container.decode(Int.self, forKey: .globalStep)
+        epoch = try container.decode(Double.self, forKey: .epoch)
+        maxSteps = try container.decode(Int.self, forKey: .maxSteps)
+        numTrainEpochs = try container.decode(Double.self, forKey: .numTrainEpochs)
+        trainBatchSize = try container.decode(Int.self, forKey: .trainBatchSize)
+        bestMetric = try container.decodeIfPresent(Double.self, forKey: .bestMetric)
+        bestModelCheckpoint = try container.decodeIfPresent(String.self, forKey: .bestModelCheckpoint)
+        logHistory = try container.decode([EvaluationRecord].self, forKey: .logHistory)
+        pendingLossSum = try container.decode(Double.self, forKey: .pendingLossSum)
+        pendingLossSteps = try container.decode(Int.self, forKey: .pendingLossSteps)
+        // States written before skips were recorded have none.
+        skippedBatches = try container.decodeIfPresent([SkippedBatch].self, forKey: .skippedBatches) ?? []
+    }
 
     public func write(to directory: URL) throws {
         let encoder = JSONEncoder()

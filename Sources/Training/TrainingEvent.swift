@@ -10,8 +10,9 @@ public enum TrainingEvent: Sendable {
     /// After each evaluation (every epoch, or every `eval_steps`).
     case evaluated(EvaluationRecord)
     case checkpointSaved(URL)
-    /// A batch with a non-finite loss or gradient that was skipped, as asked.
-    case skippedBatch(step: Int, reason: String)
+    /// A batch with a non-finite loss or gradient that was skipped, as asked; `total` counts the
+    /// run's skips so far (resumed runs included).
+    case skippedBatch(step: Int, reason: String, total: Int)
     /// At the end, with `load_best_model_at_end`.
     case bestModelLoaded(checkpoint: URL, metric: String, value: Double)
 }

@@ -32,8 +32,8 @@ final class ProgressPrinter {
             fflush(nil)
         case .checkpointSaved(let url):
             if !Console.errorIsTerminal { Console.error("saved \(url.path)") }
-        case .skippedBatch(let step, let reason):
-            Console.error("skipped step \(step): \(reason)")
+        case .skippedBatch(let step, let reason, let total):
+            Console.error("skipped step \(step) (\(total) skipped so far): \(reason)")
         case .bestModelLoaded(let checkpoint, let metric, let value):
             print("Loaded the best model: \(checkpoint.lastPathComponent) (\(metric) \(String(format: "%.4f", value)))")
         }

@@ -4,6 +4,7 @@ import Foundation
 import LoRA
 import Models
 import Tensors
+import Tokenizers
 import Training
 
 /// `finetune train`: settings from a YAML file, each overridable by a flag with the
@@ -135,6 +136,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let settings = try resolvedConfig()
         InterruptFlag.install()
+        // Before minutes of loading and tokenizing: a folder that cannot be written fails now.
+        try OutputDirectory.prepare(settings.training.outputDir)
         if settings.task == .sequenceClassification {
             try trainClassifier(settings)
         } else {
@@ -142,8 +145,16 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// Says how many batches were skipped for non-finite values (listed in trainer_state.json).
+    private func reportSkippedBatches(_ state: TrainerState) {
+        guard !state.skippedBatches.isEmpty else { return }
+        Console.error("skipped \(state.skippedBatches.count) of \(state.globalStep) steps for non-finite values "
+            + "(steps \(state.skippedBatches.map { String($0.step) }.joined(separator: ", ")); see \(TrainerState.fileName))")
+    }
+
     /// Stops with exit status 130 after an interrupt (the run saved a checkpoint first).
     private func exitIfInterrupted(_ state: TrainerState) throws {
+        reportSkippedBatches(state)
         guard InterruptFlag.isSet else { return }
         Console.error("stopped by interrupt at step \(state.globalStep); resume with --resume-from-checkpoint latest")
         throw ExitCode(130)
@@ -203,6 +214,9 @@ struct TrainCommand: ParsableCommand {
         } else {
             print(LoRAInjection.formatParameterLine(trainable: model.parameterCount(trainableOnly: true), all: model.parameterCount()))
         }
+        for (file, rows) in task.skippedRows {
+            Console.error("\(file): skipped \(rows.count) bad rows, the first: \(rows[0])")
+        }
         let trainTokens = task.trainExamples.reduce(0) { $0 + $1.length }
         Console.error("train: \(task.trainExamples.count) examples, \(trainTokens) tokens"
             + (task.validationExamples.map { ", validation: \($0.count) examples" } ?? ""))
@@ -217,7 +231,15 @@ struct TrainCommand: ParsableCommand {
             }
             fflush(nil)
         }
+        // Supervised runs: how often the model stops by itself on validation prompts, before and after.
+        func checkEndings(_ title: String) throws {
+            guard settings.task == .supervisedFineTuning,
+                  let check = try CompletionEndCheck.run(task, count: 16, maxNewTokens: 128) else { return }
+            print("\(title): \(check.ended) of \(check.total) validation completions end with the end-of-sequence token")
+            fflush(nil)
+        }
         try showCompletions("Base model completions:")
+        try checkEndings("Base model")
         let base = task.evaluate(batchSize: settings.training.perDeviceEvalBatchSize)
         if let base {
             print(String(format: "Base model: validation loss %.4f, perplexity %.2f", base.loss, base.value(named: "perplexity") ?? .nan))
@@ -238,6 +260,7 @@ struct TrainCommand: ParsableCommand {
                          100 * ((final.value(named: "perplexity") ?? .nan) / (base.value(named: "perplexity") ?? .nan) - 1)))
         }
         try showCompletions("Fine-tuned model completions:")
+        try checkEndings("Fine-tuned model")
     }
 
     private func printPredictions(_ predictions: [Prediction]) {
@@ -256,17 +279,3 @@ private enum TruncationSideName: String {
     var value: Tokenizers.TruncationSide { self == .left ? .left : .right }
 }
 
-import Tokenizers
-
-/// Ctrl-C asks a run to stop after saving a checkpoint; a second Ctrl-C stops at once.
-enum InterruptFlag {
-    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
-    static var isSet: Bool { flag != 0 }
-
-    static func install() {
-        signal(SIGINT) { _ in
-            if InterruptFlag.flag != 0 { _exit(130) }
-            InterruptFlag.flag = 1
-        }
-    }
-}

@@ -60,6 +60,13 @@ final class LanguageModelTrainingTests: XCTestCase {
         XCTAssertLessThan(after.loss, 0.8 * before.loss, "completion loss \(before.loss) → \(after.loss)")
         XCTAssertEqual(after.value(named: "perplexity")!, exp(after.loss), accuracy: 1e-6)
 
+        // It learned to stop: greedy completions of prompts whose answers were not cut end with <|im_end|>.
+        let uncut = task.trainExamples.filter { $0.length < 96 }.prefix(3)
+        let uncutTask = CausalLanguageModelTask(languageModel: task.languageModel, injection: task.injection, record: task.record,
+                                                trainExamples: Array(uncut), validationExamples: Array(uncut))
+        let endings = try XCTUnwrap(CompletionEndCheck.run(uncutTask, count: 3, maxNewTokens: 100))
+        XCTAssertEqual(endings, CompletionEndCheck(ended: 3, total: 3))
+
         // The adapter in the output folder reproduces the trained model's scores.
         let reloaded = try LanguageModel.load(Fixtures.smolLM2GGUF.path)
         try reloaded.applyAdapter(from: output)

@@ -117,8 +117,9 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(straightState.logHistory.map(\.trainingLoss), resumedState.logHistory.map(\.trainingLoss))
     }
 
-    func testNonFiniteLossStopsNamingTheStep() throws {
-        let output = try temporaryDirectory()
+    /// One epoch of 5 steps on 40 rows with a learning rate of 1e30 and no clipping: the first
+    /// update blows the weights up, and the next loss is not finite.
+    private func explodingRun(output: URL) throws -> (trainer: Trainer, classifier: FineTunedClassifier) {
         var settings = config(output: output)
         settings.training.learningRate = 1e30
         settings.training.maxGradNorm = 0
@@ -126,11 +127,39 @@ final class TrainingRunTests: XCTestCase {
         var generator = SeededGenerator(seed: 3)
         let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
         let train = try rtPolarity("train", count: 40, classifier: classifier)
-        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: train, validationData: nil), arguments: settings.training)
+        let task = ClassificationTask(classifier: classifier, trainData: train, validationData: nil)
+        return (Trainer(task: task, arguments: settings.training), classifier)
+    }
+
+    func testNonFiniteLossStopsNamingTheStep() throws {
+        let (trainer, _) = try explodingRun(output: try temporaryDirectory())
         XCTAssertThrowsError(try trainer.train()) { error in
             let message = String(describing: error)
             XCTAssertTrue(message.contains("non-finite value at step"), message)
             XCTAssertTrue(message.contains("batch"), message)
+        }
+    }
+
+    /// Asked to skip them, the run leaves non-finite batches out of the update, counts them in the
+    /// trainer state (on disk too) and finishes with finite weights.
+    func testNonFiniteBatchesAreSkippedAndCounted() throws {
+        let output = try temporaryDirectory()
+        let (trainer, classifier) = try explodingRun(output: output)
+        trainer.skipNonFiniteBatches = true
+        var reported: [Int] = []
+        let state = try trainer.train { event in
+            if case .skippedBatch(let step, _, let total) = event {
+                reported.append(step)
+                XCTAssertEqual(total, reported.count)
+            }
+        }
+        XCTAssertEqual(state.globalStep, 5)
+        XCTAssertFalse(state.skippedBatches.isEmpty, "a learning rate of 1e30 gave no non-finite batch")
+        XCTAssertEqual(state.skippedBatches.map(\.step), reported)
+        XCTAssertTrue(state.skippedBatches.allSatisfy { $0.reason.contains("batch") }, "\(state.skippedBatches)")
+        XCTAssertEqual(try TrainerState.read(from: output).skippedBatches, state.skippedBatches)
+        for (path, parameter) in classifier.model.trainableParameters() {
+            XCTAssertTrue(parameter.values.allSatisfy(\.isFinite), "\(path) holds a non-finite value")
         }
     }
 }
