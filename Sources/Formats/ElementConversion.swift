@@ -1,6 +1,7 @@
 import Foundation
 
-/// Exact conversions from the stored little-endian element encodings to `Float` and `Int64`.
+/// Exact conversions from the stored little-endian element encodings to `Float` and `Int64`, and
+/// the rounding conversions from `Float` to the 16-bit encodings a writer narrows to.
 enum ElementConversion {
     /// The binary32 value of an IEEE 754 binary16 bit pattern. Every binary16 value, subnormals,
     /// infinities and NaN payloads included, is exactly representable as a binary32.
@@ -25,6 +26,41 @@ enum ElementConversion {
     /// The binary32 value of a bfloat16 bit pattern: its bits are the upper half of a binary32.
     static func float(fromBFloat16Bits bits: UInt16) -> Float {
         Float(bitPattern: UInt32(bits) << 16)
+    }
+
+    /// The bfloat16 bit pattern nearest to `value`, ties to even (PyTorch's `.to(torch.bfloat16)`).
+    /// NaN stays a quiet NaN of the same sign; values past the largest bfloat16 become infinity.
+    static func bfloat16Bits(from value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        if value.isNaN { return UInt16(truncatingIfNeeded: bits >> 16) | 0x0040 }
+        let roundingBias = 0x7FFF + (bits >> 16 & 1)  // adds half an ulp; an exact tie rounds to the even side
+        return UInt16(truncatingIfNeeded: (bits &+ roundingBias) >> 16)
+    }
+
+    /// The IEEE 754 binary16 bit pattern nearest to `value`, ties to even (PyTorch's
+    /// `.to(torch.float16)`): subnormal halves for magnitudes below 2⁻¹⁴, infinity from 65520 on.
+    /// NaN stays a quiet NaN of the same sign, keeping the top of its payload.
+    static func halfBits(from value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        let sign = UInt16(truncatingIfNeeded: bits >> 16) & 0x8000
+        let exponent = Int(bits >> 23 & 0xFF)
+        let mantissa = bits & 0x007F_FFFF
+        if exponent == 0xFF {  // infinity or NaN
+            return mantissa == 0 ? sign | 0x7C00 : sign | 0x7E00 | UInt16(truncatingIfNeeded: mantissa >> 13)
+        }
+        let halfExponent = exponent - 127 + 15
+        if halfExponent >= 0x1F { return sign | 0x7C00 }
+        // The significand with its implicit bit, and how far right it moves to land on the half's
+        // last mantissa bit: 13 for a normal half, more for a subnormal one.
+        let significand = exponent == 0 ? mantissa : mantissa | 0x0080_0000
+        let shift = halfExponent > 0 ? 13 : 14 - halfExponent
+        guard shift < 32 else { return sign }
+        let kept = significand >> UInt32(shift)
+        let remainder = significand & ((1 << UInt32(shift)) - 1)
+        let half = UInt32(1) << UInt32(shift - 1)
+        var result = halfExponent > 0 ? UInt32(halfExponent) << 10 | (kept & 0x3FF) : kept
+        if remainder > half || (remainder == half && result & 1 == 1) { result += 1 }  // may carry into the exponent: still right
+        return sign | UInt16(truncatingIfNeeded: result)
     }
 
     /// Decodes `count` elements of a floating-point `dtype` from `bytes`, or returns `nil` when

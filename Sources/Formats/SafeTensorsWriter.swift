@@ -1,11 +1,12 @@
 import Foundation
 
-/// Collects tensors in memory and writes them as one safetensors file.
+/// Collects tensors (in memory, or as a source of values read while writing) and writes them as
+/// one safetensors file.
 ///
 /// The output matches the reference writer byte for byte (for at most one metadata key, whose
 /// order the reference leaves unspecified):
-/// - tensors are laid out by decreasing element alignment (I64, F32, BF16 for the dtypes written
-///   here), then by name (byte-wise), so each tensor starts at a multiple of its element size;
+/// - tensors are laid out by decreasing element alignment (I64, F32, BF16, F16 for the dtypes
+///   written here), then by name (byte-wise), so each tensor starts at a multiple of its element size;
 /// - the header is compact JSON: `__metadata__` first (keys sorted byte-wise, omitted when empty),
 ///   then the tensors in layout order, each as `{"dtype":…,"shape":[…],"data_offsets":[begin,end]}`;
 /// - the header is padded with spaces to a multiple of 8 bytes.
@@ -20,7 +21,14 @@ public struct SafeTensorsWriter: Sendable {
         let name: String
         let dtype: SafeTensorsDType
         let shape: [Int]
-        let bytes: Data
+        let byteCount: Int
+        let contents: Contents
+    }
+
+    /// A tensor's bytes: at hand, or made when the file is written.
+    private enum Contents: Sendable {
+        case bytes(Data)
+        case deferred(@Sendable () throws -> [Float])
     }
 
     private let metadata: [String: String]
@@ -64,6 +72,24 @@ public struct SafeTensorsWriter: Sendable {
         }
     }
 
+    /// Adds a floating-point tensor whose values are asked for only while the file is written, one
+    /// tensor at a time, so that a large model is not held twice in memory. The values are rounded
+    /// to `dtype` (F32, F16 or BF16; to nearest, ties to even) as they are written.
+    ///
+    /// - Throws: ``FormatError`` under the same conditions as ``add(_:floats:shape:)``, and when
+    ///   `dtype` is not a floating-point type of 32 or 16 bits. ``write(to:)`` rethrows what
+    ///   `values` throws, and throws when it returns another number of values than `shape` holds.
+    public mutating func add(
+        _ name: String, shape: [Int], storedAs dtype: SafeTensorsDType, values: @escaping @Sendable () throws -> [Float]
+    ) throws {
+        guard [.F32, .F16, .BF16].contains(dtype) else {
+            throw FormatError(.invalidTensor, file: nil, key: name, detail: "cannot store float values as \(dtype.rawValue)")
+        }
+        try checkName(name)
+        let count = try elementCount(of: shape, name: name)
+        append(PendingTensor(name: name, dtype: dtype, shape: shape, byteCount: count * dtype.byteSize, contents: .deferred(values)))
+    }
+
     /// Writes the file atomically with ``AtomicFile`` (temporary sibling, fsync, rename, fsync of
     /// the folder), streaming tensor bytes without assembling the whole file in memory.
     ///
@@ -86,7 +112,10 @@ public struct SafeTensorsWriter: Sendable {
             try sink.write(Self.littleEndianBytes([UInt64(header.count)]))
             try header.withUnsafeBytes { try sink.write($0) }
             for tensor in ordered {
-                try sink.write(tensor.bytes)
+                switch tensor.contents {
+                case .bytes(let bytes): try sink.write(bytes)
+                case .deferred(let values): try sink.write(try Self.encode(values(), as: tensor))
+                }
             }
         }
     }
@@ -96,14 +125,36 @@ public struct SafeTensorsWriter: Sendable {
     private mutating func add(
         _ name: String, dtype: SafeTensorsDType, shape: [Int], count: Int, encode: () -> Data
     ) throws {
-        func failure(_ detail: String) -> FormatError {
-            FormatError(.invalidTensor, file: nil, key: name, detail: detail)
+        try checkName(name)
+        let elementCount = try elementCount(of: shape, name: name)
+        guard elementCount == count else {
+            throw FormatError(.invalidTensor, file: nil, key: name,
+                              detail: "shape \(shape) has \(elementCount) elements, but \(count) values were given")
         }
+        let bytes = encode()
+        append(PendingTensor(name: name, dtype: dtype, shape: shape, byteCount: bytes.count, contents: .bytes(bytes)))
+    }
+
+    /// Throws when `name` is reserved or was already added.
+    private func checkName(_ name: String) throws {
         guard name != SafeTensorsHeader.metadataKey else {
-            throw failure("\"\(SafeTensorsHeader.metadataKey)\" is reserved for metadata and cannot name a tensor")
+            throw FormatError(.invalidTensor, file: nil, key: name,
+                              detail: "\"\(SafeTensorsHeader.metadataKey)\" is reserved for metadata and cannot name a tensor")
         }
         guard !names.contains(name) else {
-            throw failure("a tensor with this name was already added")
+            throw FormatError(.invalidTensor, file: nil, key: name, detail: "a tensor with this name was already added")
+        }
+    }
+
+    private mutating func append(_ tensor: PendingTensor) {
+        names.insert(tensor.name)
+        tensors.append(tensor)
+    }
+
+    /// The number of elements of `shape`; throws for a negative dimension or a count past 64 bits.
+    private func elementCount(of shape: [Int], name: String) throws -> Int {
+        func failure(_ detail: String) -> FormatError {
+            FormatError(.invalidTensor, file: nil, key: name, detail: detail)
         }
         var elementCount = 1
         var overflows = false
@@ -122,11 +173,21 @@ public struct SafeTensorsWriter: Sendable {
         guard !overflows else {
             throw failure("shape \(shape) has more elements than fit in 64 bits")
         }
-        guard elementCount == count else {
-            throw failure("shape \(shape) has \(elementCount) elements, but \(count) values were given")
+        return elementCount
+    }
+
+    /// The stored bytes of a deferred tensor's values.
+    private static func encode(_ values: [Float], as tensor: PendingTensor) throws -> Data {
+        let expected = tensor.byteCount / tensor.dtype.byteSize
+        guard values.count == expected else {
+            throw FormatError(.invalidTensor, file: nil, key: tensor.name,
+                              detail: "shape \(tensor.shape) has \(expected) elements, but \(values.count) values were given")
         }
-        names.insert(name)
-        tensors.append(PendingTensor(name: name, dtype: dtype, shape: shape, bytes: encode()))
+        switch tensor.dtype {
+        case .BF16: return littleEndianBytes(values.map(ElementConversion.bfloat16Bits(from:)))
+        case .F16: return littleEndianBytes(values.map(ElementConversion.halfBits(from:)))
+        default: return littleEndianBytes(values.map(\.bitPattern))
+        }
     }
 
     private func makeHeader(_ ordered: [PendingTensor]) -> [UInt8] {
@@ -160,9 +221,9 @@ public struct SafeTensorsWriter: Sendable {
             encoding.append(raw: ",\"shape\":")
             encoding.append(integers: tensor.shape)
             encoding.append(raw: ",\"data_offsets\":")
-            encoding.append(integers: [offset, offset + tensor.bytes.count])
+            encoding.append(integers: [offset, offset + tensor.byteCount])
             encoding.append(raw: "}")
-            offset += tensor.bytes.count
+            offset += tensor.byteCount
         }
         encoding.append(raw: "}")
         encoding.pad(toMultipleOf: 8)

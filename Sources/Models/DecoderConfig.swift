@@ -7,6 +7,16 @@ import Tensors
 public struct DecoderConfig: Sendable, Equatable {
     public enum Architecture: String, Sendable, CaseIterable {
         case llama, mistral, qwen2, gpt2
+
+        /// transformers' class of the model with its output head (`architectures` in `config.json`).
+        public var causalLanguageModelClass: String {
+            switch self {
+            case .llama: return "LlamaForCausalLM"
+            case .mistral: return "MistralForCausalLM"
+            case .qwen2: return "Qwen2ForCausalLM"
+            case .gpt2: return "GPT2LMHeadModel"
+            }
+        }
     }
 
     public var architecture: Architecture

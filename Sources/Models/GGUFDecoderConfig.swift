@@ -126,8 +126,7 @@ extension DecoderConfig {
     func huggingFaceConfigJSON() -> [String: JSONValue] {
         var object: [String: JSONValue] = [
             "model_type": .string(architecture.rawValue),
-            "architectures": .array([.string(architecture == .llama ? "LlamaForCausalLM"
-                : architecture == .mistral ? "MistralForCausalLM" : "Qwen2ForCausalLM")]),
+            "architectures": .array([.string(architecture.causalLanguageModelClass)]),
             "vocab_size": .number(Double(vocabularySize)),
             "hidden_size": .number(Double(hiddenSize)),
             "num_hidden_layers": .number(Double(layerCount)),

@@ -41,6 +41,8 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     /// Added tokens matched in the normalized text (`normalized: true`).
     let normalizedAddedTokens: AddedTokenMatcher
     let addedTokenIDs: TokenTable
+    /// The added tokens with their matching options, as given.
+    let addedTokens: [AddedToken]
     let template: SpecialTokenTemplate
     let decoding: Decoding
     /// The token string of each id; nil for ids that nothing uses.
@@ -104,6 +106,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         }
 
         let addedTokens = components.addedTokens
+        self.addedTokens = addedTokens
         let largestID = max(components.vocabulary.map(\.id).max() ?? -1, addedTokens.map(\.id).max() ?? -1)
         let idCount = Int(largestID) + 1
         var tokensByID = [String?](repeating: nil, count: idCount)

@@ -62,6 +62,13 @@ struct MergeTable: Sendable {
         }
     }
 
+    /// Every pair that merges, lowest rank first (each pair once, at the rank it merges with).
+    var pairsInRankOrder: [(left: Int32, right: Int32)] {
+        keys.indices.filter { keys[$0] != Self.emptyKey }
+            .sorted { values[$0] >> 32 < values[$1] >> 32 }
+            .map { (Int32(truncatingIfNeeded: keys[$0] >> 32), Int32(truncatingIfNeeded: keys[$0])) }
+    }
+
     @inline(__always)
     private static func key(_ left: Int32, _ right: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))

@@ -93,7 +93,9 @@ enum TemplateJSON {
         output += close
     }
 
-    private static func writeString(_ text: String, ensureASCII: Bool, into output: inout String) {
+    /// `text` as a JSON string literal: quotes, backslashes and control characters escaped, and,
+    /// with `ensureASCII`, everything past U+007E as `\uXXXX` (surrogate pairs above U+FFFF).
+    static func writeString(_ text: String, ensureASCII: Bool, into output: inout String) {
         output += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

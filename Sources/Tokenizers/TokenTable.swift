@@ -69,6 +69,13 @@ struct TokenTable: Sendable {
     /// Number of distinct keys.
     var count: Int { entryIDs.count }
 
+    /// Every key with its id, in the order they were first added.
+    var entries: [(token: String, id: Int32)] {
+        entryIDs.indices.map { entry in
+            (String(decoding: keyBytes[keyStarts[entry]..<keyStarts[entry + 1]], as: UTF8.self), entryIDs[entry])
+        }
+    }
+
     /// The id of `prefix` followed by `bytes`, or nil.
     func id(prefix: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         let length = prefix.count + bytes.count

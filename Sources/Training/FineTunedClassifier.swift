@@ -95,9 +95,11 @@ public final class FineTunedClassifier {
     }
 
     /// Loads a training output folder (or a `checkpoint-N` in it): its base model, then the adapter
-    /// or trained parameters.
-    public static func load(runDirectory: URL) throws -> FineTunedClassifier {
-        let record = try RunRecord.read(from: runDirectory)
+    /// or trained parameters. `baseModel` (a folder or cached Hub id) replaces the base model the
+    /// run record names, e.g. after the model folder moved.
+    public static func load(runDirectory: URL, baseModel: String? = nil) throws -> FineTunedClassifier {
+        var record = try RunRecord.read(from: runDirectory)
+        if let baseModel { record.baseModel = try ModelLocation.resolve(baseModel).path }
         let directory = URL(fileURLWithPath: record.baseModel)
         let labelMap = try LabelMap(names: record.labels)
         let tokenizer = try TokenizerLoader.load(directory: directory)

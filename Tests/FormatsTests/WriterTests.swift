@@ -199,6 +199,64 @@ final class WriterTests: XCTestCase {
         XCTAssertEqual(try SafeTensorsFile(contentsOf: url).names, ["w"])
     }
 
+    /// Deferred values are rounded to nearest, ties to even: float16 as Swift's `Float16(_:)`
+    /// rounds, bfloat16 by hand at the landmarks (ties, overflow, NaN, subnormals).
+    func testDeferredValuesAreStoredAsFloat32Float16AndBFloat16() throws {
+        var values: [Float] = [0, -0.0, 1, -2.5, 65504, 65519.996, 65520, 1e-8, 3e-8, 0x1p-24, 0x1p-25, 0x1.8p-24, 0x1p-14,
+                               0x1.ffcp-15, .infinity, -.infinity, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 0x1p-133]
+        // Every float16 value and every midpoint between neighbours (the ties), in both signs.
+        for bits in UInt16(0)..<0x7C00 {
+            let value = ElementConversionProbe.half(bits), next = ElementConversionProbe.half(bits + 1)
+            values += [value, -value, (value + next) / 2, -(value + next) / 2]
+        }
+        let bfloat16Cases: [(Float, UInt16)] = [
+            (1, 0x3F80), (Float(bitPattern: 0x3F80_8000), 0x3F80), (Float(bitPattern: 0x3F81_8000), 0x3F82),
+            (Float(bitPattern: 0x3F80_8001), 0x3F81), (Float(bitPattern: 0x3F80_7FFF), 0x3F80), (-1.5, 0xBFC0),
+            (.greatestFiniteMagnitude, 0x7F80), (-.infinity, 0xFF80), (Float(bitPattern: 0x7F7F_7FFF), 0x7F7F),
+            (.leastNonzeroMagnitude, 0x0000), (Float(bitPattern: 0x0000_8000), 0x0000), (Float(bitPattern: 0x0001_8000), 0x0002),
+        ]
+        let frozenValues = values
+        var writer = SafeTensorsWriter()
+        try writer.add("f32", shape: [values.count], storedAs: .F32) { frozenValues }
+        try writer.add("f16", shape: [values.count], storedAs: .F16) { frozenValues }
+        try writer.add("bf16", shape: [bfloat16Cases.count], storedAs: .BF16) { bfloat16Cases.map(\.0) }
+        try writer.add("nan", shape: [2], storedAs: .BF16) { [.nan, -Float.nan] }
+        try writer.add("half nan", shape: [2], storedAs: .F16) { [Float(bitPattern: 0x7FA0_0000), -.nan] }
+        let url = folder.file("rounded.safetensors")
+        try writer.write(to: url)
+
+        let file = try SafeTensorsFile(contentsOf: url)
+        XCTAssertEqual(try file.floats("f32").map(\.bitPattern), values.map(\.bitPattern))
+        XCTAssertEqual(try file.entry("f16").dtype, .F16)
+        let halves = try file.floats("f16")
+        #if !(os(macOS) && arch(x86_64))
+            for (value, half) in zip(values, halves) {
+                XCTAssertEqual(half.bitPattern, Float(Float16(value)).bitPattern, "\(value)")
+            }
+        #endif
+        XCTAssertEqual(Array(halves[0..<14]), [0, -0.0, 1, -2.5, 65504, 65504, .infinity, 0, 0x1p-25 * 2, 0x1p-24, 0, 0x1p-23,
+                                                0x1p-14, 0x1p-14])
+        XCTAssertEqual(try file.floats("bf16").map(\.bitPattern), bfloat16Cases.map { UInt32($0.1) << 16 })
+        let nans = try file.floats("nan") + file.floats("half nan")
+        XCTAssertTrue(nans.allSatisfy(\.isNaN))
+        XCTAssertEqual(nans.map { $0.sign }, [.plus, .minus, .plus, .minus])
+    }
+
+    func testDeferredValuesOfTheWrongCountOrTypeAreRefused() throws {
+        var writer = SafeTensorsWriter()
+        XCTAssertThrowsError(try writer.add("ids", shape: [2], storedAs: .I64) { [1, 2] }) { error in
+            XCTAssertEqual((error as? FormatError)?.key, "ids")
+            XCTAssertTrue("\(error)".contains("cannot store float values as I64"), "\(error)")
+        }
+        try writer.add("short", shape: [2, 3], storedAs: .BF16) { [1, 2, 3] }
+        let url = folder.file("short.safetensors")
+        XCTAssertThrowsError(try writer.write(to: url)) { error in
+            XCTAssertEqual((error as? FormatError)?.key, "short")
+            XCTAssertTrue("\(error)".contains("6 elements, but 3"), "\(error)")
+        }
+        XCTAssertEqual(try folder.contents(), [], "no file and no temporary file is left")
+    }
+
     func testWriteFailureNamesTheFileAndLeavesNoTemporaryFile() throws {
         var writer = SafeTensorsWriter()
         try writer.add("w", floats: [1], shape: [1])
@@ -234,5 +292,14 @@ final class WriterTests: XCTestCase {
             }
         }
         try writer.write(to: destination)
+    }
+}
+
+/// Float16 values by bit pattern, computed without `Float16` (which macOS on Intel lacks).
+enum ElementConversionProbe {
+    static func half(_ bits: UInt16) -> Float {
+        let exponent = Int(bits >> 10 & 0x1F), mantissa = Float(bits & 0x3FF)
+        let magnitude = exponent == 0 ? mantissa * 0x1p-24 : (1 + mantissa / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+        return bits & 0x8000 == 0 ? magnitude : -magnitude
     }
 }

@@ -125,6 +125,16 @@ enum SmolLM2Fixture {
         return (tokens, merges.map { $0.joined(separator: " ") }, types)
     }
 
+    /// The tokenizer built from `vocabularyArrays` as from a GGUF file's metadata, with SmolLM2's
+    /// special ids and chat template.
+    static func tokenizerFromVocabularyArrays() throws -> ByteLevelBPETokenizer {
+        let arrays = try vocabularyArrays.get()
+        return try ByteLevelBPETokenizer(
+            tokens: arrays.tokens, merges: arrays.merges, tokenTypes: arrays.types,
+            bosTokenID: 1, eosTokenID: 2, padTokenID: 2, unknownTokenID: 0, addBOS: false,
+            chatTemplate: try chatTemplateSource(), source: tokenizerJSON)
+    }
+
     struct MissingField: Error, CustomStringConvertible {
         var name: String
         var description: String { "golden data lacks \(name)" }
