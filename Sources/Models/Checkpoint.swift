@@ -37,6 +37,15 @@ public struct Checkpoint {
                 }
                 return try SafeTensorsFile(contentsOf: directory.appendingPathComponent(name))
             }
+            // A tensor in two shards would be read from whichever came last: refuse the folder.
+            var shardOfTensor: [String: String] = [:]
+            for (name, file) in zip(shardNames, files) {
+                for tensor in file.names {
+                    if let other = shardOfTensor.updateValue(name, forKey: tensor) {
+                        throw ModelError(file: index.path, key: tensor, "tensor is in both \(other) and \(name)")
+                    }
+                }
+            }
             return Checkpoint(files: files, directory: directory)
         }
         if fileManager.fileExists(atPath: directory.appendingPathComponent("pytorch_model.bin").path) {
