@@ -2,7 +2,8 @@ import NN
 import Tensors
 
 // BERT (`BertForSequenceClassification`), module for module with transformers' names, so that
-// every parameter path is its checkpoint key. Shapes: B batch, T tokens, C hidden, I intermediate.
+// every parameter path is its checkpoint key. Shapes: B batch, T tokens, C hidden, I intermediate;
+// hidden states are (B, T, C) for a padded batch and (N, C) for a packed one (N = Σ lengths).
 
 public final class BertEmbeddings: Module {
     let wordEmbeddings: Embedding  // (V, C)
@@ -24,12 +25,12 @@ public final class BertEmbeddings: Module {
          ("token_type_embeddings", tokenTypeEmbeddings), ("LayerNorm", layerNorm)]
     }
 
-    /// ids (B·T) → (B, T, C); token types are all 0.
-    func callAsFunction(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
-        let shape = [batch.batchSize, batch.sequenceLength, wordEmbeddings.dimensions]
-        let words = wordEmbeddings(batch.inputIDs, outputShape: shape)
-        let positions = positionEmbeddings(batch.positionIDs, outputShape: shape)
-        let types = tokenTypeEmbeddings([Int32](repeating: 0, count: batch.inputIDs.count), outputShape: shape)
+    /// ids (B·T) → (B, T, C), or (N) → (N, C); token types are all 0.
+    func callAsFunction(_ input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let shape = input.hiddenShape(channels: wordEmbeddings.dimensions)
+        let words = wordEmbeddings(input.inputIDs, outputShape: shape)
+        let positions = positionEmbeddings(input.positionIDs, outputShape: shape)
+        let types = tokenTypeEmbeddings([Int32](repeating: 0, count: input.inputIDs.count), outputShape: shape)
         return context.dropout(layerNorm(add(add(words, positions), types)), probability: dropout)
     }
 }
@@ -49,12 +50,11 @@ public final class BertSelfAttention: Module {
 
     public var children: [(name: String, module: any Module)] { [("query", query), ("key", key), ("value", value)] }
 
-    /// (B, T, C) → (B, T, C), keys masked by `attentionMask` (B, T).
-    func callAsFunction(_ hidden: Tensor, attentionMask: Tensor, context: ForwardContext) -> Tensor {
-        scaledDotProductAttention(
+    /// (B, T, C) → (B, T, C), or (N, C) → (N, C): each token attends to its own sequence.
+    func callAsFunction(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        input.attention(
             query: query(hidden, context: context), key: key(hidden, context: context), value: value(hidden, context: context),
-            heads: heads, keyValueHeads: heads, keyMask: attentionMask, causal: false,
-            dropout: context.dropoutSeed(probability: dropout))
+            heads: heads, dropout: context.dropoutSeed(probability: dropout))
     }
 }
 
@@ -122,9 +122,9 @@ public final class BertLayer: Module {
         [("attention", attention), ("intermediate", intermediate), ("output", output)]
     }
 
-    /// (B, T, C) → (B, T, C)
-    func callAsFunction(_ hidden: Tensor, attentionMask: Tensor, context: ForwardContext) -> Tensor {
-        let attended = attention.selfAttention(hidden, attentionMask: attentionMask, context: context)
+    /// (B, T, C) → (B, T, C), or (N, C) → (N, C)
+    func callAsFunction(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let attended = attention.selfAttention(hidden, input: input, context: context)
         let afterAttention = attention.output(attended, residual: hidden, context: context)
         return output(intermediate(afterAttention, context: context), residual: afterAttention, context: context)
     }
@@ -140,7 +140,7 @@ public final class BertEncoder: Module {
     public var children: [(name: String, module: any Module)] { [("layer", layers)] }
 }
 
-/// tanh(dense(h[:, 0])): (B, T, C) → (B, C).
+/// tanh(dense(h[:, 0])): (B, T, C) or (N, C) → (B, C).
 public final class BertPooler: Module {
     let dense: Linear
 
@@ -150,8 +150,8 @@ public final class BertPooler: Module {
 
     public var children: [(name: String, module: any Module)] { [("dense", dense)] }
 
-    func callAsFunction(_ hidden: Tensor, batch: TokenBatch, context: ForwardContext) -> Tensor {
-        let first = gatherRows(hidden, indices: batch.firstTokenRows)  // (B, C)
+    func callAsFunction(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let first = gatherRows(hidden, indices: input.firstTokenRows)  // (B, C)
         return activate(dense(first, context: context), .tanh)
     }
 }
@@ -172,13 +172,15 @@ public final class BertModel: Module {
         [("embeddings", embeddings), ("encoder", encoder), ("pooler", pooler)]
     }
 
-    /// The last hidden states (B, T, C).
-    func callAsFunction(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
-        var hidden = embeddings(batch, context: context)
-        for layer in encoder.layers.elements {
-            hidden = layer(hidden, attentionMask: batch.attentionMask, context: context)
+    /// The last hidden states (B, T, C), or (N, C) for a packed batch.
+    func callAsFunction(_ input: some EncoderInput, context: ForwardContext) -> Tensor {
+        context.withPackedSequences(input.packedSequences) {
+            var hidden = embeddings(input, context: context)
+            for layer in encoder.layers.elements {
+                hidden = layer(hidden, input: input, context: context)
+            }
+            return hidden
         }
-        return hidden
     }
 }
 
@@ -199,16 +201,16 @@ public final class BertForSequenceClassification: SequenceClassifier {
     public var headModulePaths: [String] { ["classifier"] }
     public var encoderLayerPaths: [String] { (0..<config.layerCount).map { "bert.encoder.layer.\($0)" } }
 
-    public func encode(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+    public func encode(_ batch: some EncoderInput, context: ForwardContext) -> Tensor {
         bert(batch, context: context)
     }
 
     /// Pooler output (B, C) of the last hidden states.
-    public func pooled(_ hidden: Tensor, batch: TokenBatch, context: ForwardContext) -> Tensor {
-        bert.pooler(hidden, batch: batch, context: context)
+    public func pooled(_ hidden: Tensor, batch: some EncoderInput, context: ForwardContext) -> Tensor {
+        bert.pooler(hidden, input: batch, context: context)
     }
 
-    public func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+    public func logits(_ batch: some EncoderInput, context: ForwardContext) -> Tensor {
         let pooled = pooled(encode(batch, context: context), batch: batch, context: context)
         return classifier(context.dropout(pooled, probability: config.classifierDropout), context: context)
     }

@@ -2,7 +2,8 @@ import NN
 import Tensors
 
 // DistilBERT (`DistilBertForSequenceClassification`) with transformers' parameter names.
-// Shapes: B batch, T tokens, C hidden (`dim`), I intermediate (`hidden_dim`).
+// Shapes: B batch, T tokens, C hidden (`dim`), I intermediate (`hidden_dim`); hidden states are
+// (B, T, C) for a padded batch and (N, C) for a packed one (N = Σ lengths).
 
 public final class DistilBertEmbeddings: Module {
     let wordEmbeddings: Embedding  // (V, C)
@@ -21,11 +22,11 @@ public final class DistilBertEmbeddings: Module {
         [("word_embeddings", wordEmbeddings), ("position_embeddings", positionEmbeddings), ("LayerNorm", layerNorm)]
     }
 
-    /// ids (B·T) → (B, T, C)
-    func callAsFunction(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
-        let shape = [batch.batchSize, batch.sequenceLength, wordEmbeddings.dimensions]
-        let words = wordEmbeddings(batch.inputIDs, outputShape: shape)
-        let positions = positionEmbeddings(batch.positionIDs, outputShape: shape)
+    /// ids (B·T) → (B, T, C), or (N) → (N, C)
+    func callAsFunction(_ input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let shape = input.hiddenShape(channels: wordEmbeddings.dimensions)
+        let words = wordEmbeddings(input.inputIDs, outputShape: shape)
+        let positions = positionEmbeddings(input.positionIDs, outputShape: shape)
         return context.dropout(layerNorm(add(words, positions)), probability: dropout)
     }
 }
@@ -48,17 +49,16 @@ public final class DistilBertAttention: Module {
         [("q_lin", queryProjection), ("k_lin", keyProjection), ("v_lin", valueProjection), ("out_lin", outputProjection)]
     }
 
-    /// (B, T, C) → (B, T, C)
-    func callAsFunction(_ hidden: Tensor, attentionMask: Tensor, context: ForwardContext) -> Tensor {
-        let attended = scaledDotProductAttention(
+    /// (B, T, C) → (B, T, C), or (N, C) → (N, C): each token attends to its own sequence.
+    func callAsFunction(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let attended = input.attention(
             query: queryProjection(hidden, context: context), key: keyProjection(hidden, context: context),
-            value: valueProjection(hidden, context: context), heads: heads, keyValueHeads: heads,
-            keyMask: attentionMask, causal: false, dropout: context.dropoutSeed(probability: dropout))
+            value: valueProjection(hidden, context: context), heads: heads, dropout: context.dropoutSeed(probability: dropout))
         return outputProjection(attended, context: context)
     }
 }
 
-/// lin2(dropout-free activation(lin1(x))) followed by dropout: (B, T, C) → (B, T, C).
+/// lin2(dropout-free activation(lin1(x))) followed by dropout: (…, C) → (…, C).
 public final class DistilBertFeedForward: Module {
     let expand: Linear  // (I, C)
     let contract: Linear  // (C, I)
@@ -96,9 +96,9 @@ public final class DistilBertBlock: Module {
         [("attention", attention), ("sa_layer_norm", attentionNorm), ("ffn", feedForward), ("output_layer_norm", outputNorm)]
     }
 
-    /// (B, T, C) → (B, T, C)
-    func callAsFunction(_ hidden: Tensor, attentionMask: Tensor, context: ForwardContext) -> Tensor {
-        let afterAttention = attentionNorm(add(attention(hidden, attentionMask: attentionMask, context: context), hidden))
+    /// (B, T, C) → (B, T, C), or (N, C) → (N, C)
+    func callAsFunction(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let afterAttention = attentionNorm(add(attention(hidden, input: input, context: context), hidden))
         return outputNorm(add(feedForward(afterAttention, context: context), afterAttention))
     }
 }
@@ -125,13 +125,15 @@ public final class DistilBertModel: Module {
 
     public var children: [(name: String, module: any Module)] { [("embeddings", embeddings), ("transformer", transformer)] }
 
-    /// The last hidden states (B, T, C).
-    func callAsFunction(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
-        var hidden = embeddings(batch, context: context)
-        for layer in transformer.layers.elements {
-            hidden = layer(hidden, attentionMask: batch.attentionMask, context: context)
+    /// The last hidden states (B, T, C), or (N, C) for a packed batch.
+    func callAsFunction(_ input: some EncoderInput, context: ForwardContext) -> Tensor {
+        context.withPackedSequences(input.packedSequences) {
+            var hidden = embeddings(input, context: context)
+            for layer in transformer.layers.elements {
+                hidden = layer(hidden, input: input, context: context)
+            }
+            return hidden
         }
-        return hidden
     }
 }
 
@@ -157,11 +159,11 @@ public final class DistilBertForSequenceClassification: SequenceClassifier {
     public var headModulePaths: [String] { ["pre_classifier", "classifier"] }
     public var encoderLayerPaths: [String] { (0..<config.layerCount).map { "distilbert.transformer.layer.\($0)" } }
 
-    public func encode(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+    public func encode(_ batch: some EncoderInput, context: ForwardContext) -> Tensor {
         distilbert(batch, context: context)
     }
 
-    public func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+    public func logits(_ batch: some EncoderInput, context: ForwardContext) -> Tensor {
         let first = gatherRows(encode(batch, context: context), indices: batch.firstTokenRows)  // (B, C)
         let projected = activate(preClassifier(first, context: context), .relu)
         return classifier(context.dropout(projected, probability: config.classifierDropout), context: context)

@@ -10,8 +10,8 @@ public protocol SequenceClassifier: Module {
     var headModulePaths: [String] { get }
     /// Paths of the encoder layers, first to last (for training only the last N).
     var encoderLayerPaths: [String] { get }
-    /// The encoder's final hidden states (B, T, C).
-    func encode(_ batch: TokenBatch, context: ForwardContext) -> Tensor
-    /// Class scores (B, labels).
-    func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor
+    /// The encoder's final hidden states: (B, T, C) for a padded batch, (N, C) for a packed one.
+    func encode(_ batch: some EncoderInput, context: ForwardContext) -> Tensor
+    /// Class scores (B, labels), from each sequence's first token.
+    func logits(_ batch: some EncoderInput, context: ForwardContext) -> Tensor
 }

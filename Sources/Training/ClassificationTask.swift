@@ -4,20 +4,22 @@ import Models
 import NN
 import Tensors
 
-/// Sequence classification as a training task: batches padded to their longest text, mean
-/// cross-entropy against the labels, accuracy and F1 on the validation data.
+/// Sequence classification as a training task: padding-free batches (or batches padded to their
+/// longest text), mean cross-entropy against the labels, accuracy and F1 on the validation data.
 public final class ClassificationTask: TrainingTask {
     public let classifier: FineTunedClassifier
     public let trainData: TokenizedClassificationDataset
     public let validationData: TokenizedClassificationDataset?
-    private let collator: PaddingCollator
+    public let collator: ClassificationCollator
 
+    /// - Parameter paddingFree: lay each batch's examples end to end (the default) instead of
+    ///   padding them to the longest; the loss is the same.
     public init(classifier: FineTunedClassifier, trainData: TokenizedClassificationDataset,
-                validationData: TokenizedClassificationDataset?) {
+                validationData: TokenizedClassificationDataset?, paddingFree: Bool = true) {
         self.classifier = classifier
         self.trainData = trainData
         self.validationData = validationData
-        collator = PaddingCollator(padTokenID: classifier.padTokenID)
+        collator = classifier.collator(paddingFree: paddingFree)
     }
 
     public var model: any Module { classifier.model }
@@ -25,13 +27,13 @@ public final class ClassificationTask: TrainingTask {
     public var trainExampleLengths: [Int] { trainData.lengths }
 
     public func loss(examples indices: [Int], context: ForwardContext) -> (loss: Tensor, tokens: Int) {
-        let padded = collator.collate(trainData, indices: indices)
-        let logits = classifier.model.logits(TokenBatch(padded), context: context)  // (B, labels)
-        return (crossEntropy(logits: logits, labels: padded.labels), padded.tokenCount)
+        let batch = collator.collate(trainData, indices: indices)
+        let logits = classifier.model.logits(batch.input, context: context)  // (B, labels)
+        return (crossEntropy(logits: logits, labels: batch.labels), batch.tokens)
     }
 
     public func evaluate(batchSize: Int) -> EvaluationMetrics? {
-        validationData.map { evaluateClassifier(classifier.model, on: $0, batchSize: batchSize, padTokenID: classifier.padTokenID) }
+        validationData.map { evaluateClassifier(classifier.model, on: $0, batchSize: batchSize, collator: collator) }
     }
 
     public func save(to directory: URL) throws { try classifier.save(to: directory) }

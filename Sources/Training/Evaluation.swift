@@ -58,25 +58,24 @@ public struct EvaluationMetrics: Sendable, Codable, Equatable {
     }
 }
 
-/// Runs a classifier over a dataset without gradients: mean cross-entropy, accuracy and F1.
+/// Runs a classifier over a dataset without gradients: mean cross-entropy, accuracy and F1, with
+/// batches laid out by `collator` (padding-free or padded: the same metrics).
 public func evaluateClassifier(
-    _ model: any SequenceClassifier, on dataset: TokenizedClassificationDataset, batchSize: Int, padTokenID: Int32
+    _ model: any SequenceClassifier, on dataset: TokenizedClassificationDataset, batchSize: Int, collator: ClassificationCollator
 ) -> EvaluationMetrics {
     let start = Date()
-    let collator = PaddingCollator(padTokenID: padTokenID)
     var lossSum: Double = 0
     var predictions: [Int] = []
     var labels: [Int] = []
     predictions.reserveCapacity(dataset.count)
     GradientMode.withoutGradients {
         for batchStart in stride(from: 0, to: dataset.count, by: batchSize) {
-            let indices = Array(batchStart..<min(batchStart + batchSize, dataset.count))
-            let padded = collator.collate(dataset, indices: indices)
-            let batch = TokenBatch(padded)
-            let logits = model.logits(batch, context: .evaluation())  // (B, labels)
-            lossSum += Double(crossEntropy(logits: logits, labels: padded.labels).item) * Double(indices.count)
+            let indices = batchStart..<min(batchStart + batchSize, dataset.count)
+            let batch = collator.collate(dataset, indices: indices)
+            let logits = model.logits(batch.input, context: .evaluation())  // (B, labels)
+            lossSum += Double(crossEntropy(logits: logits, labels: batch.labels).item) * Double(indices.count)
             predictions += argmaxRows(logits)
-            labels += padded.labels.map(Int.init)
+            labels += batch.labels.map(Int.init)
         }
     }
     let labelCount = model.labelCount
@@ -96,13 +95,5 @@ public func argmaxRows(_ logits: Tensor) -> [Int] {
     return (0..<logits.rowCount).map { row in
         let values = UnsafeBufferPointer(start: logits.pointer + row * columns, count: columns)
         return values.indices.max { values[$0] < values[$1] } ?? 0
-    }
-}
-
-extension TokenBatch {
-    /// The model's view of a collated batch.
-    public init(_ padded: PaddedBatch) {
-        self.init(inputIDs: padded.inputIDs, attentionMask: padded.attentionMask,
-                  batchSize: padded.batchSize, sequenceLength: padded.sequenceLength)
     }
 }

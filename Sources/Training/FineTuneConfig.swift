@@ -181,6 +181,9 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         if task != .sequenceClassification && method == .head {
             throw ConfigError(key: "method", "head training is for classifiers; use lora or full")
         }
+        if task != .sequenceClassification && training.paddingFree == true {
+            throw ConfigError(key: "training.padding_free", "padding-free batches are for sequence classification; language-model batches are padded")
+        }
         if let blockLength = data.blockLength, blockLength < 2 { throw ConfigError(key: "data.block_length", "must be at least 2") }
         if data.trainFile == nil { throw ConfigError(key: "data.train_file", "no training file given") }
         if let maxLength = data.maxLength, maxLength < 2 { throw ConfigError(key: "data.max_length", "must be at least 2") }

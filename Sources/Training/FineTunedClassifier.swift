@@ -31,6 +31,11 @@ public final class FineTunedClassifier {
 
     public var padTokenID: Int32 { Int32(tokenizer.padTokenID ?? model.config.padTokenID) }
 
+    /// Batches for this model, padding-free or padded with its padding id.
+    public func collator(paddingFree: Bool) -> ClassificationCollator {
+        ClassificationCollator(paddingFree: paddingFree, padTokenID: padTokenID)
+    }
+
     /// Loads the base model of `config` and sets up its method: LoRA adapters on the targets,
     /// the head (and the last N layers), or every parameter.
     public static func prepare(_ config: FineTuneConfig, generator: inout SeededGenerator) throws -> FineTunedClassifier {
@@ -120,14 +125,16 @@ public final class FineTunedClassifier {
         return classifier
     }
 
-    /// Class probabilities and logits for each text.
-    public func predict(_ texts: [String], batchSize: Int = 16) -> [Prediction] {
+    /// Class probabilities and logits for each text, `batchSize` texts a forward pass, padding-free
+    /// unless `paddingFree` is false (the same results).
+    public func predict(_ texts: [String], batchSize: Int = 16, paddingFree: Bool = true) -> [Prediction] {
+        let collator = collator(paddingFree: paddingFree)
         var results: [Prediction] = []
         GradientMode.withoutGradients {
             for start in stride(from: 0, to: texts.count, by: batchSize) {
                 let chunk = Array(texts[start..<min(start + batchSize, texts.count)])
                 let sequences = chunk.map { tokenizer.encode($0, addSpecialTokens: true, truncation: truncation).map { Int32($0) } }
-                let logits = model.logits(TokenBatch(sequences: sequences, padID: padTokenID), context: .evaluation())  // (B, labels)
+                let logits = model.logits(collator.input(sequences), context: .evaluation())  // (B, labels)
                 let labels = labelMap.count
                 for (row, text) in chunk.enumerated() {
                     let scores = Array(UnsafeBufferPointer(start: logits.pointer + row * labels, count: labels))

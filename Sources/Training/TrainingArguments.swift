@@ -34,6 +34,10 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
     public var greaterIsBetter: Bool? = nil
     public var seed: Int = 42
     public var groupByLength: Bool = false
+    /// Sequence classification: true (or unset) lays each batch's examples end to end with no
+    /// padding (TRL's `padding_free`, transformers' `DataCollatorWithFlattening`); false pads them to
+    /// the longest. The loss is the same. Language-model batches are always padded.
+    public var paddingFree: Bool? = nil
     public var loggingSteps: Int = 500
     public var resumeFromCheckpoint: String? = nil
 
@@ -48,7 +52,7 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
         case evalStrategy = "eval_strategy", evalSteps = "eval_steps", saveStrategy = "save_strategy", saveSteps = "save_steps"
         case saveTotalLimit = "save_total_limit", loadBestModelAtEnd = "load_best_model_at_end"
         case metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better", seed
-        case groupByLength = "group_by_length", loggingSteps = "logging_steps", resumeFromCheckpoint = "resume_from_checkpoint"
+        case groupByLength = "group_by_length", paddingFree = "padding_free", loggingSteps = "logging_steps", resumeFromCheckpoint = "resume_from_checkpoint"
     }
 
     public init(from decoder: Decoder) throws {
@@ -81,6 +85,7 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
         greaterIsBetter = try container.decodeIfPresent(Bool.self, forKey: .greaterIsBetter)
         seed = try value(.seed, defaults.seed)
         groupByLength = try value(.groupByLength, defaults.groupByLength)
+        paddingFree = try container.decodeIfPresent(Bool.self, forKey: .paddingFree)
         loggingSteps = try value(.loggingSteps, defaults.loggingSteps)
         resumeFromCheckpoint = try container.decodeIfPresent(String.self, forKey: .resumeFromCheckpoint)
     }

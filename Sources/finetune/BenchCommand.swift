@@ -32,8 +32,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Sort batches by length (--group-by-length).")
     var groupByLength = false
 
+    @Option(name: .long, help: "Batches without padding (true, the default) or padded to the longest (false).")
+    var paddingFree = true
+
     struct Report: Encodable {
         let job: String
+        let paddingFree: Bool
         let steps: Int
         let trainTokensPerSecond: Double
         let paddedTokensPerSecond: Double
@@ -49,7 +53,7 @@ struct BenchCommand: ParsableCommand {
         let peakTensorMiB: Double
 
         enum CodingKeys: String, CodingKey {
-            case job, steps, trainTokensPerSecond = "train_tokens_per_s", paddedTokensPerSecond = "train_padded_tokens_per_s"
+            case job, paddingFree = "padding_free", steps, trainTokensPerSecond = "train_tokens_per_s", paddedTokensPerSecond = "train_padded_tokens_per_s"
             case secondsPerStepMedian = "s_per_step_median", evalSamplesPerSecond = "eval_samples_per_s"
             case evalAccuracy = "eval_accuracy", trainLoss = "train_loss", peakRSSMiB = "peak_rss_mib"
             case modelLoadSeconds = "model_load_s", stepGFLOPs = "step_gflops", sgemmGFLOPs = "sgemm_gflops"
@@ -68,6 +72,7 @@ struct BenchCommand: ParsableCommand {
         config.training.saveStrategy = .no
         config.training.evalStrategy = .no
         config.training.groupByLength = groupByLength
+        config.training.paddingFree = paddingFree
         if let maxSteps { config.training.maxSteps = maxSteps }
         try config.validate()
 
@@ -81,7 +86,8 @@ struct BenchCommand: ParsableCommand {
         }
         let trainData = try load(definition.trainFile)
         let validationData = try load(definition.validationFile)
-        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: trainData, validationData: validationData),
+        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: trainData, validationData: validationData,
+                                                       paddingFree: paddingFree),
                               arguments: config.training)
 
         var stepTimes: [Double] = []
@@ -110,7 +116,7 @@ struct BenchCommand: ParsableCommand {
         if !noEval { evalMetrics = trainer.evaluate() }
         let median = stepTimes.sorted()[stepTimes.count / 2]
         let report = Report(
-            job: job, steps: steps, trainTokensPerSecond: Double(tokens) / trainSeconds,
+            job: job, paddingFree: paddingFree, steps: steps, trainTokensPerSecond: Double(tokens) / trainSeconds,
             paddedTokensPerSecond: Double(padded) / trainSeconds, secondsPerStepMedian: median,
             evalSamplesPerSecond: evalMetrics.map { Double($0.samples) / $0.seconds }, evalAccuracy: evalMetrics?.accuracy,
             trainLoss: lossSum / Double(max(steps, 1)), peakRSSMiB: Self.peakResidentMiB(), modelLoadSeconds: loadSeconds,

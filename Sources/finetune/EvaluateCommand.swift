@@ -22,6 +22,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Examples per forward pass.")
     var batchSize = 16
 
+    @Option(name: .long, help: "Batches without padding (true) or padded to the longest (false); the same metrics.")
+    var paddingFree = true
+
     @Flag(name: .long, help: "Skip rows that cannot be used, counting them, instead of stopping.")
     var skipBadRows = false
 
@@ -37,7 +40,8 @@ struct EvaluateCommand: ParsableCommand {
             badRows: skipBadRows ? .skip : .fail)
         if !dataset.skippedRows.isEmpty { Console.error("skipped \(dataset.skippedRows.count) bad rows") }
         let tokenized = TokenizedClassificationDataset(dataset, tokenizer: classifier.tokenizer, truncation: classifier.truncation)
-        let metrics = evaluateClassifier(classifier.model, on: tokenized, batchSize: batchSize, padTokenID: classifier.padTokenID)
+        let metrics = evaluateClassifier(classifier.model, on: tokenized, batchSize: batchSize,
+                                         collator: classifier.collator(paddingFree: paddingFree))
         if json {
             try Console.jsonLine(metrics)
         } else {

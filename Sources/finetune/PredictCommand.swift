@@ -18,6 +18,9 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "Texts per forward pass.")
     var batchSize = 16
 
+    @Option(name: .long, help: "Batches without padding (true) or padded to the longest (false); the same results.")
+    var paddingFree = true
+
     @Argument(help: "Texts to classify.")
     var texts: [String] = []
 
@@ -26,7 +29,7 @@ struct PredictCommand: ParsableCommand {
         guard !inputs.isEmpty else { throw ValidationError("give texts as arguments or with --file") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
         let classifier = try FineTunedClassifier.load(runDirectory: URL(fileURLWithPath: modelDir))
-        for prediction in classifier.predict(inputs, batchSize: batchSize) {
+        for prediction in classifier.predict(inputs, batchSize: batchSize, paddingFree: paddingFree) {
             if json {
                 try Console.jsonLine(prediction)
             } else {

@@ -64,6 +64,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long) var metricForBestModel: String?
     @Option(name: .long) var seed: Int?
     @Option(name: .long) var groupByLength: Bool?
+    @Option(name: .long, help: "Classification: batches without padding (true, the default) or padded to the longest (false).")
+    var paddingFree: Bool?
     @Option(name: .long, help: "A checkpoint folder, or latest.") var resumeFromCheckpoint: String?
     @Flag(name: .long, help: "Skip batches with a non-finite loss or gradient (counted) instead of stopping.")
     var skipNonFinite = false
@@ -121,6 +123,7 @@ struct TrainCommand: ParsableCommand {
         set(metricForBestModel) { settings.training.metricForBestModel = $0 }
         set(seed) { settings.training.seed = $0 }
         set(groupByLength) { settings.training.groupByLength = $0 }
+        set(paddingFree) { settings.training.paddingFree = $0 }
         set(resumeFromCheckpoint) { settings.training.resumeFromCheckpoint = $0 }
         try settings.validate()
         return settings
@@ -164,10 +167,11 @@ struct TrainCommand: ParsableCommand {
         var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(settings.training.seed)))
         let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
         let samples = settings.sampleTexts
+        let paddingFreeBatches = settings.training.paddingFree ?? true
 
         if !samples.isEmpty {
             print("Untrained model predictions:")
-            printPredictions(classifier.predict(samples))
+            printPredictions(classifier.predict(samples, paddingFree: paddingFreeBatches))
         }
         if let injection = classifier.injection {
             print(injection.trainableParametersLine(for: classifier.model))
@@ -192,7 +196,8 @@ struct TrainCommand: ParsableCommand {
         let trainData = try load(settings.data.trainFile!)
         let validationData = try settings.data.validationFile.map(load)
 
-        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: trainData, validationData: validationData),
+        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: trainData, validationData: validationData,
+                                                       paddingFree: paddingFreeBatches),
                               arguments: settings.training)
         trainer.skipNonFiniteBatches = skipNonFinite
         trainer.shouldStop = { InterruptFlag.isSet }
@@ -201,7 +206,7 @@ struct TrainCommand: ParsableCommand {
         print("Saved to \(settings.training.outputDir)")
         if !samples.isEmpty {
             print("Trained model predictions:")
-            printPredictions(classifier.predict(samples))
+            printPredictions(classifier.predict(samples, paddingFree: paddingFreeBatches))
         }
     }
 

@@ -7,28 +7,48 @@ import TestSupport
 import XCTest
 
 /// Adapters written by PEFT, loaded here: logits with the adapter, without it, merged, the loss
-/// and the gradient of every trained tensor, against `golden/lora/minilm-seqcls` and `golden/tiny`.
+/// and the gradient of every trained tensor, against `golden/lora/minilm-seqcls` and `golden/tiny`,
+/// with batches padded as the reference ran them and padding-free.
 final class PEFTAdapterParityTests: XCTestCase {
     func testMiniLMSequenceClassificationAdapter() throws {
+        try checkMiniLMAdapter(paddingFree: false)
+    }
+
+    func testTinyBertAdapter() throws {
+        try checkTinyAdapter("bert", paddingFree: false)
+    }
+
+    func testTinyDistilBertAdapter() throws {
+        try checkTinyAdapter("distilbert", paddingFree: false)
+    }
+
+    /// The 8 rt-polarity sentences (19 to 56 tokens) end to end: 259 tokens instead of 8 × 56.
+    func testPaddingFreeMiniLMSequenceClassificationAdapter() throws {
+        try checkMiniLMAdapter(paddingFree: true)
+    }
+
+    func testPaddingFreeTinyBertAdapter() throws {
+        try checkTinyAdapter("bert", paddingFree: true)
+    }
+
+    func testPaddingFreeTinyDistilBertAdapter() throws {
+        try checkTinyAdapter("distilbert", paddingFree: true)
+    }
+
+    private func checkMiniLMAdapter(paddingFree: Bool) throws {
         let directory = Fixtures.golden.appendingPathComponent("lora/minilm-seqcls")
         try checkAdapter(baseDirectory: Fixtures.miniLM, adapterDirectory: directory,
                          expectedFile: directory.appendingPathComponent("expected.safetensors"),
                          labelCount: 2, names: (adapter: "expected_logits", base: "base_logits", merged: "merged_logits", loss: "loss"),
-                         baseClassifier: directory.appendingPathComponent("base_classifier.safetensors"))
+                         baseClassifier: directory.appendingPathComponent("base_classifier.safetensors"), paddingFree: paddingFree)
     }
 
-    func testTinyBertAdapter() throws {
-        let directory = Fixtures.golden.appendingPathComponent("tiny/bert")
+    private func checkTinyAdapter(_ name: String, paddingFree: Bool) throws {
+        let directory = Fixtures.golden.appendingPathComponent("tiny/\(name)")
         try checkAdapter(baseDirectory: directory, adapterDirectory: directory.appendingPathComponent("adapter"),
                          expectedFile: directory.appendingPathComponent("expected.safetensors"),
-                         labelCount: 3, names: (adapter: "lora_logits", base: "logits", merged: "merged_logits", loss: "lora_loss"))
-    }
-
-    func testTinyDistilBertAdapter() throws {
-        let directory = Fixtures.golden.appendingPathComponent("tiny/distilbert")
-        try checkAdapter(baseDirectory: directory, adapterDirectory: directory.appendingPathComponent("adapter"),
-                         expectedFile: directory.appendingPathComponent("expected.safetensors"),
-                         labelCount: 3, names: (adapter: "lora_logits", base: "logits", merged: "merged_logits", loss: "lora_loss"))
+                         labelCount: 3, names: (adapter: "lora_logits", base: "logits", merged: "merged_logits", loss: "lora_loss"),
+                         paddingFree: paddingFree)
     }
 
     func testTrainableParameterLineMatchesPEFT() throws {
@@ -48,7 +68,7 @@ final class PEFTAdapterParityTests: XCTestCase {
 
     private func checkAdapter(
         baseDirectory: URL, adapterDirectory: URL, expectedFile: URL, labelCount: Int,
-        names: (adapter: String, base: String, merged: String, loss: String), baseClassifier: URL? = nil
+        names: (adapter: String, base: String, merged: String, loss: String), baseClassifier: URL? = nil, paddingFree: Bool
     ) throws {
         var generator = SeededGenerator(seed: 0)
         let (model, _) = try EncoderLoader.sequenceClassifier(directory: baseDirectory, labelCount: labelCount, generator: &generator)
@@ -63,8 +83,10 @@ final class PEFTAdapterParityTests: XCTestCase {
                                               outputHeads: ["classifier"], generator: &generator)
         let expected = try SafeTensorsFile(contentsOf: expectedFile)
         let shape = try expected.entry("input_ids").shape
-        let batch = TokenBatch(inputIDs: try expected.int32s("input_ids"), attentionMask: try expected.int64s("attention_mask").map { Float($0) },
-                               batchSize: shape[0], sequenceLength: shape[1])
+        let ids = try expected.int32s("input_ids"), mask = try expected.int64s("attention_mask").map { Float($0) }
+        let batch: any EncoderInput = paddingFree
+            ? PackedTokenBatch(sequences: unpaddedSequences(inputIDs: ids, attentionMask: mask, batchSize: shape[0]))
+            : TokenBatch(inputIDs: ids, attentionMask: mask, batchSize: shape[0], sequenceLength: shape[1])
         let labels = try expected.int32s("labels")
 
         // With the adapter: logits, loss and gradients of every adapter tensor.

@@ -69,4 +69,16 @@ final class FineTuneConfigTests: XCTestCase {
         config.lora.rank = 0
         XCTAssertTrue(message { try config.validate() }.contains("r: rank 0"))
     }
+
+    func testPaddingFreeIsReadAndOnlyForClassifiers() throws {
+        let url = try write("model: m\ndata:\n  train_file: t.jsonl\ntraining:\n  padding_free: false\n")
+        var config = try FineTuneConfig.load(from: url)
+        XCTAssertEqual(config.training.paddingFree, false)
+        XCTAssertNoThrow(try config.validate())
+        XCTAssertNil(FineTuneConfig().training.paddingFree, "unset: padding-free where the task supports it")
+        config.task = .causalLanguageModeling
+        XCTAssertNoThrow(try config.validate(), "padded batches are what language models use")
+        config.training.paddingFree = true
+        XCTAssertTrue(message { try config.validate() }.contains("training.padding_free: padding-free batches are for sequence classification"))
+    }
 }

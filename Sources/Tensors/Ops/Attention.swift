@@ -89,57 +89,24 @@ public func scaledDotProductAttention(
     guard query.isRecording || key.isRecording || value.isRecording else { return output }
     output.requiresGrad = true
     output.record(inputs: [query, key, value]) { output in
-        let gradOutput = output.grad!.pointer
-        let gradQuery = query.requiresGrad ? query.gradientPointer() : nil
-        let gradKey = key.requiresGrad ? key.gradientPointer() : nil
-        let gradValue = value.requiresGrad ? value.gradientPointer() : nil
-        // Per worker: P, P after dropout, dP and dS of one head, and its mask. (workers, T, S) each
-        let probabilityScratch = TensorStorage(uninitializedCount: workers * square)
-        let droppedScratch = dropoutProbability > 0 ? TensorStorage(uninitializedCount: workers * square) : nil
-        let gradProbabilities = TensorStorage(uninitializedCount: workers * square)
-        let gradScores = TensorStorage(uninitializedCount: workers * square)
-        let maskScratch = dropoutProbability > 0 ? ByteScratch(count: workers * square) : nil
+        let pass = AttentionBackwardPass(query: query, key: key, value: value, output: output, headDimension: headDimension,
+                                         scale: scoreScale, workers: workers, headSize: square, dropout: dropoutProbability > 0)
         Parallel.forEach(units: batch * keyValueHeads) { unit, worker in
             let b = unit / keyValueHeads, kvHead = unit % keyValueHeads
-            let keyOffset = b * keyLength * keyChannels + kvHead * headDimension
-            let p = probabilityScratch.pointer + worker * square
-            let dP = gradProbabilities.pointer + worker * square, dS = gradScores.pointer + worker * square
+            let scratch = pass.scratch(worker: worker)
             for h in (kvHead * groupSize)..<((kvHead + 1) * groupSize) {
-                let queryOffset = b * queryLength * channels + h * headDimension
-                let dO = gradOutput + queryOffset
-                probabilities(b: b, h: h, into: p)
-                var mask: UnsafeMutableBufferPointer<UInt8>?
-                var used = p  // P after dropout
-                if let maskScratch, let droppedScratch {
-                    let headMask = maskScratch.slice(worker: worker, size: square)
-                    drawMask(head: b * heads + h, into: headMask)
-                    used = droppedScratch.pointer + worker * square
-                    fk_dropout_apply(p, headMask.baseAddress!, keepScale, used, square)
-                    mask = headMask
+                probabilities(b: b, h: h, into: scratch.probabilities)
+                var mask: (keep: UnsafePointer<UInt8>, scale: Float)?
+                var used = scratch.probabilities  // P after dropout
+                if let headMask = scratch.mask, let dropped = scratch.dropped {
+                    drawMask(head: b * heads + h, into: UnsafeMutableBufferPointer(start: headMask, count: square))
+                    fk_dropout_apply(scratch.probabilities, headMask, keepScale, dropped, square)
+                    used = dropped
+                    mask = (UnsafePointer(headMask), keepScale)
                 }
-                // dV[S, D] += P'ᵀ·dO
-                if let gradValue {
-                    gemm(transposeA: true, transposeB: false, m: keyLength, n: headDimension, k: queryLength,
-                         a: used, lda: keyLength, b: dO, ldb: channels, beta: 1, c: gradValue + keyOffset, ldc: keyChannels)
-                }
-                guard gradQuery != nil || gradKey != nil else { continue }
-                // dP[T, S] = dO·Vᵀ, back through dropout; dS = P ⊙ (dP − rowsum(dP ⊙ P))
-                gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
-                     a: dO, lda: channels, b: value.pointer + keyOffset, ldb: keyChannels, c: dP, ldc: keyLength)
-                if let mask { fk_dropout_apply(dP, mask.baseAddress!, keepScale, dP, square) }
-                fk_softmax_rows_backward(p, dP, dS, queryLength, keyLength)
-                // dQ[T, D] += scale · dS·K
-                if let gradQuery {
-                    gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
-                         alpha: scoreScale, a: dS, lda: keyLength, b: key.pointer + keyOffset, ldb: keyChannels,
-                         beta: 1, c: gradQuery + queryOffset, ldc: channels)
-                }
-                // dK[S, D] += scale · dSᵀ·Q
-                if let gradKey {
-                    gemm(transposeA: true, transposeB: false, m: keyLength, n: headDimension, k: queryLength,
-                         alpha: scoreScale, a: dS, lda: keyLength, b: query.pointer + queryOffset, ldb: channels,
-                         beta: 1, c: gradKey + keyOffset, ldc: keyChannels)
-                }
+                pass.backwardHead(worker: worker, queryOffset: b * queryLength * channels + h * headDimension,
+                                  keyOffset: b * keyLength * keyChannels + kvHead * headDimension,
+                                  queryLength: queryLength, keyLength: keyLength, dropped: used, mask: mask)
             }
         }
     }

@@ -1,0 +1,64 @@
+import Tensors
+import TestSupport
+import XCTest
+
+/// Attention over packed sequences (block-diagonal, FlashAttention's varlen): its backward against
+/// finite differences, and its values, gradients and dropout against the padded op with a key mask.
+final class PackedAttentionTests: XCTestCase {
+    let sequences = PackedSequences(lengths: [3, 5, 2])  // N = 10, T = 5
+
+    func testGradientsMatchFiniteDifferences() {
+        let q = randomTensor([10, 8], seed: 60), k = randomTensor([10, 8], seed: 61), v = randomTensor([10, 8], seed: 62)
+        checkGradients([q, k, v]) {
+            scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], heads: 2, sequences: self.sequences)
+        }
+    }
+
+    func testDropoutGradientsMatchFiniteDifferences() {
+        let q = randomTensor([10, 8], seed: 63), k = randomTensor([10, 8], seed: 64), v = randomTensor([10, 8], seed: 65)
+        checkGradients([q, k, v]) {
+            scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], heads: 2, sequences: self.sequences,
+                                      dropout: (probability: 0.3, seed: 9))
+        }
+    }
+
+    func testSequencesDoNotSeeEachOther() {
+        let q = randomTensor([10, 4], seed: 66, requiresGrad: false), k = randomTensor([10, 4], seed: 67, requiresGrad: false)
+        let v = randomTensor([10, 4], seed: 68, requiresGrad: false)
+        let before = scaledDotProductAttention(query: q, key: k, value: v, heads: 1, sequences: sequences).values
+        for index in 12..<32 { k.pointer[index] += 3; v.pointer[index] += 100 }  // the rows of sequence 1
+        let after = scaledDotProductAttention(query: q, key: k, value: v, heads: 1, sequences: sequences).values
+        XCTAssertEqual(Array(before[0..<12]), Array(after[0..<12]), "sequence 0")
+        XCTAssertEqual(Array(before[32...]), Array(after[32...]), "sequence 2")
+        XCTAssertNotEqual(Array(before[12..<32]), Array(after[12..<32]), "sequence 1")
+    }
+
+    /// The padded op with a key mask at the real tokens, with and without dropout: the same outputs
+    /// and the same gradients, so both draw the same dropout masks.
+    func testMatchesPaddedAttentionAtRealTokens() {
+        let dropouts: [(probability: Float, seed: UInt64)?] = [nil, (0.3, 11)]
+        for dropout in dropouts {
+            let q = randomTensor([10, 8], seed: 70), k = randomTensor([10, 8], seed: 71), v = randomTensor([10, 8], seed: 72)
+            let weights = randomTensor([10, 8], seed: 73, requiresGrad: false)
+            let packed = scaledDotProductAttention(query: q, key: k, value: v, heads: 2, sequences: sequences, dropout: dropout)
+            weightedSum(packed, weights: weights).backward()
+
+            let paddedInputs = [q, k, v].map { paddedLayout($0, sequences, filler: 5, requiresGrad: true) }
+            let padded = scaledDotProductAttention(
+                query: paddedInputs[0], key: paddedInputs[1], value: paddedInputs[2], heads: 2, keyValueHeads: 2,
+                keyMask: paddingMask(sequences), causal: false, dropout: dropout)
+            weightedSum(padded, weights: paddedLayout(weights, sequences)).backward()
+
+            let label = dropout == nil ? "without dropout" : "with dropout"
+            Closeness.assertClose(packed.values, packedRows(padded.values, sequences, channels: 8), tolerance: 1e-6, "output \(label)")
+            for (name, input, paddedInput) in zip3(["∂q", "∂k", "∂v"], [q, k, v], paddedInputs) {
+                Closeness.assertClose(input.grad!.values, packedRows(paddedInput.grad!.values, sequences, channels: 8),
+                                      tolerance: 1e-5, "\(name) \(label)")
+            }
+        }
+    }
+
+    private func zip3<A, B, C>(_ a: [A], _ b: [B], _ c: [C]) -> [(A, B, C)] {
+        zip(a, zip(b, c)).map { ($0, $1.0, $1.1) }
+    }
+}
