@@ -3,22 +3,19 @@ import CKernels
 /// Matrix products with a quantised matrix W (out, in), done as QLoRA does them: the blocks are
 /// decoded a tile at a time inside the product, never as a whole. A tile is a run of rows small
 /// enough to stay in a core's L2 cache; each worker decodes its own tiles and multiplies them
-/// with BLAS. A few rows of input (a generation step) skip the decoding: the matrix–vector
+/// with BLAS. One row of input (a generation step) skips the decoding: the matrix–vector
 /// kernel reads the blocks directly.
 enum QuantizedProducts {
     /// Floats in one decoded tile (192 KiB: it stays in the L2 cache beside BLAS's panels).
     static let tileFloats = 48 * 1024
-    /// Up to this many rows of input are multiplied one row at a time with the matrix–vector
-    /// kernel (reading 0.6–1 byte a weight instead of decoding 4).
-    static let vectorRowLimit = 4
     /// Products with fewer multiply-adds than this stay on one core.
     static let parallelThreshold = 1 << 18
 
     /// y[m, out] = x[m, in] · Wᵀ (overwritten).
     static func product(_ x: UnsafePointer<Float>, rows m: Int, weight: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
         MatrixProductCounter.floatingPointOperations += 2 * Double(m) * Double(weight.count)
-        if m <= vectorRowLimit {
-            for row in 0..<m { vectorProduct(x + row * weight.columns, weight: weight, into: y + row * weight.rows) }
+        if m == 1 {  // one token (a generation step): read 0.6–1 byte a weight instead of decoding 4
+            vectorProduct(x, weight: weight, into: y)
         } else {
             tiledProduct(x, rows: m, weight: weight, into: y)
         }
