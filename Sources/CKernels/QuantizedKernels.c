@@ -187,7 +187,9 @@ FK_AVX2 static inline __attribute__((always_inline)) __m256 block_dot(fk_block_f
 // Rows in groups of ROWS_AT_ONCE share the loads of x and keep independent accumulators. The
 // blocks FK_PREFETCH_BYTES further on are asked for while a group is computed, so that memory
 // and arithmetic overlap (the hardware prefetcher alone leaves the core waiting).
+#ifndef ROWS_AT_ONCE
 #define ROWS_AT_ONCE 4
+#endif
 #ifndef FK_PREFETCH_BYTES
 #define FK_PREFETCH_BYTES 4096
 #endif

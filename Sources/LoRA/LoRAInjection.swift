@@ -40,7 +40,7 @@ public struct LoRAInjection {
             guard let module = model.module(at: path) else { continue }
             if let (quantizedPath, matrix) = module.namedQuantizedWeights(prefix: path).first {
                 throw ModelError(file: "LoRA settings", key: "modules_to_save",
-                                 "\(quantizedPath) is quantised (\(matrix.format.rawValue)) and cannot train in full; load the base in float32")
+                                 "\(quantizedPath) is quantised (\(matrix.format.rawValue)) and cannot train in full; load the base in float32 (quantized_base off, --no-quantized-base)")
             }
             module.setTrainable(true)
         }
