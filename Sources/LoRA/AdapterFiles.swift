@@ -62,8 +62,8 @@ public enum AdapterFiles {
         do {
             injection = try LoRAInjection(config: config, model: model, outputHeads: outputHeads, generator: &generator)
         } catch let error as ModelError {
-            throw ModelError(file: directory.appendingPathComponent(configName).path, key: error.key,
-                            error.reason + " (an adapter for a different base model?)")
+            let hint = error.key == "target_modules" ? " (an adapter for a different base model?)" : ""
+            throw ModelError(file: directory.appendingPathComponent(configName).path, key: error.key, error.reason + hint)
         }
         let weightsURL = directory.appendingPathComponent(weightsName)
         let file = try SafeTensorsFile(contentsOf: weightsURL)

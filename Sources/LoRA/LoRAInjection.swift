@@ -36,7 +36,14 @@ public struct LoRAInjection {
             throw ModelError(file: "LoRA settings", key: "target_modules",
                             "\(config.targetModules) matches no linear layer of the model")
         }
-        for path in saved { model.module(at: path)?.setTrainable(true) }
+        for path in saved {
+            guard let module = model.module(at: path) else { continue }
+            if let (quantizedPath, matrix) = module.namedQuantizedWeights(prefix: path).first {
+                throw ModelError(file: "LoRA settings", key: "modules_to_save",
+                                 "\(quantizedPath) is quantised (\(matrix.format.rawValue)) and cannot train in full; load the base in float32 (quantized_base off, --no-quantized-base)")
+            }
+            module.setTrainable(true)
+        }
         switch config.bias {
         case .none: break
         case .all:

@@ -35,7 +35,9 @@ public final class LoRALayer: LinearAdapter {
         return add(baseOutput, scale(up(low, context: context), by: scaling))
     }
 
-    /// W₀ += s·B·A (or its transpose for a (in, out) weight).
+    /// W₀ += s·B·A (or its transpose for a (in, out) weight). A quantised base is dequantised
+    /// first and stays float32 (PEFT re-quantises a 4-bit layer after merging; keeping float32
+    /// keeps `unmerge` the exact inverse and the merged weights exportable).
     public func merge() {
         guard !isMerged else { return }
         applyDelta(sign: 1)
@@ -51,6 +53,7 @@ public final class LoRALayer: LinearAdapter {
 
     private func applyDelta(sign: Float) {
         let rank = down.outFeatures
+        base.dequantize()
         let weight = base.weight
         if base.layout == .outputsByInputs {  // W[out, in] += s·B[out, r]·A[r, in]
             gemm(transposeA: false, transposeB: false, m: base.outFeatures, n: base.inFeatures, k: rank,

@@ -151,7 +151,7 @@ public final class GPT2LMHeadModel: CausalLanguageModel {
         self.config = config
         transformer = GPT2Model(config)
         lmHead = config.tieWordEmbeddings
-            ? Linear(weight: transformer.tokenEmbeddings.weight, bias: nil)
+            ? Linear(tiedTo: transformer.tokenEmbeddings)
             : Linear(inFeatures: config.hiddenSize, outFeatures: config.vocabularySize, bias: false)
     }
 

@@ -156,7 +156,7 @@ public final class LlamaForCausalLM: CausalLanguageModel {
         self.config = config
         model = LlamaModel(config)
         lmHead = config.tieWordEmbeddings
-            ? Linear(weight: model.embedTokens.weight, bias: nil)
+            ? Linear(tiedTo: model.embedTokens)
             : Linear(inFeatures: config.hiddenSize, outFeatures: config.vocabularySize, bias: false)
     }
 

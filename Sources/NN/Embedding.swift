@@ -1,23 +1,40 @@
 import Tensors
 
-/// A lookup table: ids (N) → rows (N, C).
-public final class Embedding: Module {
-    public let weight: Tensor  // (V, C)
+/// A lookup table: ids (N) → rows (N, C). The table is float32 or, frozen, quantised blocks
+/// (each lookup then decodes only the rows it reads).
+public final class Embedding: QuantizableLayer {
+    public private(set) var storedWeight: LayerWeight  // (V, C)
 
     public init(count: Int, dimensions: Int) {
-        weight = Tensor(zeros: [count, dimensions])
+        storedWeight = .dense(Tensor(zeros: [count, dimensions]))
     }
 
     public init(weight: Tensor) {
-        self.weight = weight
+        storedWeight = .dense(weight)
     }
 
-    public var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight)] }
-    public var count: Int { weight.shape[0] }
-    public var dimensions: Int { weight.shape[1] }
+    public var ownParameters: [(name: String, tensor: Tensor)] {
+        guard case .dense(let weight) = storedWeight else { return [] }
+        return [("weight", weight)]
+    }
+
+    public var count: Int { storedWeight.shape[0] }
+    public var dimensions: Int { storedWeight.shape[1] }
+
+    public func quantize(_ matrix: QuantizedMatrix) {
+        checkQuantizable(storedWeight, by: matrix)
+        storedWeight = .quantized(matrix)
+    }
+
+    public func dequantize() {
+        if case .quantized(let matrix) = storedWeight { storedWeight = .dense(matrix.dequantized()) }
+    }
 
     /// ids (N) → (outputShape or (N, C))
     public func callAsFunction(_ ids: [Int32], outputShape: [Int]? = nil) -> Tensor {
-        gatherRows(weight, indices: ids, outputShape: outputShape)
+        switch storedWeight {
+        case .dense(let weight): gatherRows(weight, indices: ids, outputShape: outputShape)
+        case .quantized(let matrix): gatherRows(matrix, indices: ids, outputShape: outputShape)
+        }
     }
 }

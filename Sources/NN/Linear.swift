@@ -10,14 +10,19 @@ public protocol LinearAdapter: Module {
 }
 
 /// y = x·Wᵀ + b (or x·W + b for GPT-2's `Conv1D` layout), optionally wrapped by an adapter.
-public final class Linear: Module {
-    public let weight: Tensor  // (out, in), or (in, out) for `.inputsByOutputs`
+///
+/// The weight is float32 or, for a frozen base (QLoRA), quantised blocks (`quantize(_:)`): the
+/// product then decodes tiles inside the multiplication and the backward pass gives only the
+/// input's gradient. An output head with tied embeddings reads the embedding's table, however
+/// it is stored.
+public final class Linear: QuantizableLayer {
+    private var source: WeightSource
     public let bias: Tensor?  // (out)
     public let layout: WeightLayout
     public var adapter: (any LinearAdapter)?
 
     public init(weight: Tensor, bias: Tensor?, layout: WeightLayout = .outputsByInputs) {
-        self.weight = weight
+        source = .own(.dense(weight))
         self.bias = bias
         self.layout = layout
     }
@@ -28,20 +33,64 @@ public final class Linear: Module {
         self.init(weight: Tensor(zeros: shape), bias: bias ? Tensor(zeros: [outFeatures]) : nil, layout: layout)
     }
 
-    public var inFeatures: Int { layout == .outputsByInputs ? weight.shape[1] : weight.shape[0] }
-    public var outFeatures: Int { layout == .outputsByInputs ? weight.shape[0] : weight.shape[1] }
+    /// An output head without bias whose weight is `embedding`'s table (V, C): logits = x·Eᵀ.
+    public init(tiedTo embedding: Embedding) {
+        source = .tied(embedding)
+        bias = nil
+        layout = .outputsByInputs
+    }
+
+    /// Where the weight comes from: the layer's own, or a tied embedding's table.
+    private enum WeightSource {
+        case own(LayerWeight)  // (out, in), or (in, out) for `.inputsByOutputs`
+        case tied(Embedding)  // (V, C)
+    }
+
+    public var storedWeight: LayerWeight {
+        switch source {
+        case .own(let weight): weight
+        case .tied(let embedding): embedding.storedWeight
+        }
+    }
+
+    /// The embedding whose table is this layer's weight (`tie_word_embeddings`), if any.
+    public var tiedEmbedding: Embedding? {
+        guard case .tied(let embedding) = source else { return nil }
+        return embedding
+    }
+
+    public var inFeatures: Int { layout == .outputsByInputs ? storedWeight.shape[1] : storedWeight.shape[0] }
+    public var outFeatures: Int { layout == .outputsByInputs ? storedWeight.shape[0] : storedWeight.shape[1] }
 
     public var ownParameters: [(name: String, tensor: Tensor)] {
-        var result: [(name: String, tensor: Tensor)] = [("weight", weight)]
+        var result: [(name: String, tensor: Tensor)] = []
+        if case .dense(let weight) = storedWeight { result.append(("weight", weight)) }
         if let bias { result.append(("bias", bias)) }
         return result
     }
 
     public var children: [(name: String, module: any Module)] { adapter?.children ?? [] }
 
+    /// Keeps `matrix` (out, in) as the weight; a tied head quantises its embedding's table.
+    public func quantize(_ matrix: QuantizedMatrix) {
+        if let tiedEmbedding { return tiedEmbedding.quantize(matrix) }
+        precondition(layout == .outputsByInputs, "only (out, in) weights can be quantised")
+        checkQuantizable(storedWeight, by: matrix)
+        source = .own(.quantized(matrix))
+    }
+
+    public func dequantize() {
+        if let tiedEmbedding { return tiedEmbedding.dequantize() }
+        if case .own(.quantized(let matrix)) = source { source = .own(.dense(matrix.dequantized())) }
+    }
+
     /// (…, in) → (…, out)
     public func callAsFunction(_ input: Tensor, context: ForwardContext) -> Tensor {
-        let base = linear(input, weight: weight, bias: bias, layout: layout)
+        let base: Tensor
+        switch storedWeight {
+        case .dense(let weight): base = linear(input, weight: weight, bias: bias, layout: layout)
+        case .quantized(let matrix): base = linear(input, quantizedWeight: matrix, bias: bias)
+        }
         guard let adapter, adapter.isEnabled else { return base }
         return adapter.adapt(input: input, baseOutput: base, context: context)
     }

@@ -23,7 +23,9 @@ extension Module {
         return result
     }
 
-    /// Every parameter below this module, by dotted path, in tree order.
+    /// Every float32 parameter below this module, by dotted path, in tree order. Quantised weights
+    /// are not among them (`namedQuantizedWeights()`; `dequantizeWeights()` turns them into
+    /// parameters).
     public func namedParameters(prefix: String = "") -> [(path: String, tensor: Tensor)] {
         var result: [(path: String, tensor: Tensor)] = ownParameters.map { (joinPath(prefix, $0.name), $0.tensor) }
         for (name, child) in children {
@@ -37,14 +39,21 @@ extension Module {
         namedParameters().filter { $0.tensor.requiresGrad }
     }
 
-    /// Freezes (or unfreezes) every parameter below this module.
+    /// Freezes (or unfreezes) every parameter below this module. Quantised weights stay frozen:
+    /// unfreezing a module that holds one stops the program, naming it (`dequantizeWeights()`
+    /// first to train it).
     public func setTrainable(_ trainable: Bool) {
+        if trainable, let (path, matrix) = namedQuantizedWeights().first {
+            preconditionFailure("\(path) is quantised (\(matrix.format.rawValue)) and cannot train: "
+                + "dequantize the model (dequantizeWeights()) or load it in float32 to train it")
+        }
         for (_, tensor) in namedParameters() { tensor.requiresGrad = trainable }
     }
 
-    /// Number of scalar parameters, all or trainable only.
+    /// Number of scalar parameters, all (quantised weights included, by value count) or trainable only.
     public func parameterCount(trainableOnly: Bool = false) -> Int {
-        namedParameters().reduce(0) { $0 + ((!trainableOnly || $1.tensor.requiresGrad) ? $1.tensor.count : 0) }
+        let quantized = trainableOnly ? 0 : namedQuantizedWeights().reduce(0) { $0 + $1.matrix.count }
+        return quantized + namedParameters().reduce(0) { $0 + ((!trainableOnly || $1.tensor.requiresGrad) ? $1.tensor.count : 0) }
     }
 
     /// The module at a dotted path, or nil.

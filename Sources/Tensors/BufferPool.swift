@@ -28,8 +28,10 @@ public final class BufferPool: @unchecked Sendable {
         return (bytes + step - 1) / step * step
     }
 
-    /// A 64-byte-aligned block of at least `bytes`; `capacity` is what was really reserved.
-    func allocate(bytes: Int) -> (pointer: UnsafeMutableRawPointer, capacity: Int) {
+    /// A 64-byte-aligned block of at least `bytes`; `capacity` is what was really reserved, and
+    /// `isZeroed` says the block is fresh from the kernel, so zero and not yet resident (filling
+    /// it with zeros again would only make it resident).
+    func allocate(bytes: Int) -> (pointer: UnsafeMutableRawPointer, capacity: Int, isZeroed: Bool) {
         let size = BufferPool.sizeClass(max(bytes, 64))
         lock.lock()
         liveBytes += size
@@ -43,7 +45,7 @@ public final class BufferPool: @unchecked Sendable {
                     liveBytes += candidate - size
                     peakLiveBytes = max(peakLiveBytes, liveBytes)
                     lock.unlock()
-                    return (block, candidate)
+                    return (block, candidate, false)
                 }
                 candidate = BufferPool.sizeClass(candidate + 1)
             }
@@ -55,13 +57,13 @@ public final class BufferPool: @unchecked Sendable {
             guard let raw = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
                 fatalError("out of memory mapping \(size) bytes")
             }
-            return (raw, size)
+            return (raw, size, true)
         }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, size) == 0, let raw else {
             fatalError("out of memory allocating \(size) bytes")
         }
-        return (raw, size)
+        return (raw, size, false)
     }
 
     func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {

@@ -16,21 +16,26 @@ public final class TensorStorage: @unchecked Sendable {
     private static let allocatorConfigured: Void = fk_configure_allocator()
 
     /// Uninitialised owned memory for `count` floats.
-    public init(uninitializedCount count: Int) {
+    public convenience init(uninitializedCount count: Int) {
+        self.init(count: count, zeroed: false)
+    }
+
+    /// Zero-filled owned memory. Fresh pages from the kernel are zero already and are left
+    /// untouched, so a large zero tensor costs no resident memory until it is written.
+    public convenience init(zeroedCount count: Int) {
+        self.init(count: count, zeroed: true)
+    }
+
+    private init(count: Int, zeroed: Bool) {
         precondition(count >= 0, "negative element count")
         _ = TensorStorage.allocatorConfigured
-        let (raw, capacity) = BufferPool.shared.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        let (raw, capacity, isZeroed) = BufferPool.shared.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         self.ownsMemory = true
         self.capacityBytes = capacity
         self.owner = nil
-    }
-
-    /// Zero-filled owned memory.
-    public convenience init(zeroedCount count: Int) {
-        self.init(uninitializedCount: count)
-        pointer.initialize(repeating: 0, count: count)
+        if zeroed && !isZeroed { pointer.initialize(repeating: 0, count: count) }
     }
 
     /// A view of memory owned by `owner`; the view must not outlive it, which `owner` ensures.

@@ -96,7 +96,7 @@ extension CausalLanguageModelTask {
     /// targets are given) or full training, and turns the data files into examples: packed blocks or
     /// one row per document for `causal-lm`; prompt/completion pairs with the prompt masked for `sft`.
     public static func prepare(_ config: FineTuneConfig, generator: inout SeededGenerator) throws -> CausalLanguageModelTask {
-        let languageModel = try LanguageModel.load(config.model)
+        let languageModel = try LanguageModel.load(config.model, quantizedBase: config.quantizedBase)
         let model = languageModel.model
         var injection: LoRAInjection?
         switch config.method {

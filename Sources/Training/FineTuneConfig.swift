@@ -95,11 +95,15 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
     public var training = TrainingArguments()
     /// Texts whose predictions (or, for language models, completions) are shown before and after training.
     public var sampleTexts: [String] = []
+    /// LoRA on a quantised base (QLoRA; `load_in_4bit` with bitsandbytes): a GGUF model's Q4_0,
+    /// Q4_1 and Q8_0 weights stay in their blocks, frozen, and products decode them as they go.
+    public var quantizedBase: Bool = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, task, method, trainableLayers = "trainable_layers", data, lora, training, sampleTexts = "sample_texts"
+        case quantizedBase = "quantized_base"
     }
 
     public init(from decoder: Decoder) throws {
@@ -112,6 +116,7 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         lora = try container.decodeIfPresent(LoRAConfig.self, forKey: .lora) ?? LoRAConfig()
         training = try container.decodeIfPresent(TrainingArguments.self, forKey: .training) ?? TrainingArguments()
         sampleTexts = try container.decodeIfPresent([String].self, forKey: .sampleTexts) ?? []
+        quantizedBase = try container.decodeIfPresent(Bool.self, forKey: .quantizedBase) ?? false
     }
 
     /// The largest config file read.
@@ -190,6 +195,15 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         if trainableLayers < 0 { throw ConfigError(key: "trainable_layers", "must not be negative") }
         if let labels = data.labels, labels.isEmpty || Set(labels).count != labels.count {
             throw ConfigError(key: "data.labels", "must be a non-empty list of distinct names")
+        }
+        if quantizedBase && method != .lora {
+            throw ConfigError(key: "quantized_base", "quantised weights are frozen: \(method.rawValue) training needs a float32 base; use method: lora")
+        }
+        if quantizedBase && task == .sequenceClassification {
+            throw ConfigError(key: "quantized_base", "a quantised base is for language models loaded from a .gguf file")
+        }
+        if quantizedBase && !model.hasSuffix(".gguf") {
+            throw ConfigError(key: "quantized_base", "a quantised base is read from a .gguf file's blocks; \(model) is not one")
         }
         if method == .lora { try lora.validate(file: "config") }
         try training.validate()

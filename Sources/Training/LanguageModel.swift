@@ -24,14 +24,21 @@ public final class LanguageModel {
         self.source = source
     }
 
-    /// Loads `path`: a `.gguf` file or a model folder.
-    public static func load(_ path: String) throws -> LanguageModel {
+    /// Loads `path`: a `.gguf` file or a model folder. With `quantizedBase`, a GGUF file's Q4_0,
+    /// Q4_1 and Q8_0 weights stay quantised and frozen (`GGUFModelLoader.causalLanguageModel(quantized:)`):
+    /// for generation, and for LoRA on a quantised base as QLoRA does it. A model folder has no
+    /// blocks to keep, so it throws then.
+    public static func load(_ path: String, quantizedBase: Bool = false) throws -> LanguageModel {
         if path.hasSuffix(".gguf") {
             let url = URL(fileURLWithPath: path)
             let loader = try GGUFModelLoader(url: url)
             let tokenizer = try ggufTokenizer(loader.file, url: url)
-            return LanguageModel(model: try loader.causalLanguageModel(), tokenizer: tokenizer,
+            return LanguageModel(model: try loader.causalLanguageModel(quantized: quantizedBase), tokenizer: tokenizer,
                                  chatTemplate: try tokenizer.chatTemplate(), source: url)
+        }
+        if quantizedBase {
+            throw ModelError(file: path, key: "quantized_base",
+                             "a quantised base is read from a .gguf file's blocks; this is a model folder (load it in float32)")
         }
         let directory = try ModelLocation.resolve(path)
         let (model, _) = try DecoderLoader.causalLanguageModel(directory: directory)

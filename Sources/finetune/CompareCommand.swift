@@ -35,7 +35,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let inputs = try TextInput.read(arguments: prompts, file: file)
         guard !inputs.isEmpty else { throw ValidationError("give prompts as arguments or with --file") }
-        let languageModel = try LanguageModel.load(model)
+        let languageModel = try options.loadModel(model)
         try languageModel.applyAdapter(from: URL(fileURLWithPath: adapter))
         let tokenizer = languageModel.tokenizer
         func complete(_ ids: [Int32], adapterOn: Bool) throws -> String {

@@ -36,7 +36,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let inputs = try TextInput.read(arguments: prompts, file: file)
         guard !inputs.isEmpty else { throw ValidationError("give prompts as arguments or with --file") }
-        let languageModel = try LanguageModel.load(model)
+        let languageModel = try options.loadModel(model)
         if let adapter { try languageModel.applyAdapter(from: URL(fileURLWithPath: adapter)) }
         let tokenizer = languageModel.tokenizer
         for prompt in inputs {

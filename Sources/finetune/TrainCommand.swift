@@ -42,6 +42,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated names, re:<regex>, or all-linear.") var targetModules: String?
     @Option(name: .long, help: "none, all or lora_only.") var loraBias: String?
     @Option(name: .long) var useRslora: Bool?
+    @Option(name: .long, help: "LoRA on a GGUF model's quantised weights, kept in their blocks (QLoRA) (true/false).")
+    var quantizedBase: Bool?
 
     // TrainingArguments.
     @Option(name: .long) var outputDir: String?
@@ -103,6 +105,7 @@ struct TrainCommand: ParsableCommand {
             settings.lora.bias = bias
         }
         set(useRslora) { settings.lora.useRSLoRA = $0 }
+        set(quantizedBase) { settings.quantizedBase = $0 }
         set(outputDir) { settings.training.outputDir = $0 }
         set(numTrainEpochs) { settings.training.numTrainEpochs = $0 }
         set(maxSteps) { settings.training.maxSteps = $0 }

@@ -81,4 +81,17 @@ final class FineTuneConfigTests: XCTestCase {
         config.training.paddingFree = true
         XCTAssertTrue(message { try config.validate() }.contains("training.padding_free: padding-free batches are for sequence classification"))
     }
+
+    func testQuantizedBaseIsForLoRAOnAGGUFLanguageModel() throws {
+        let url = try write("model: m.gguf\ntask: causal-lm\nquantized_base: true\ndata:\n  train_file: t.jsonl\n")
+        var config = try FineTuneConfig.load(from: url)
+        XCTAssertTrue(config.quantizedBase)
+        XCTAssertNoThrow(try config.validate())
+        config.method = .full
+        XCTAssertTrue(message { try config.validate() }.contains("quantized_base: quantised weights are frozen: full training needs a float32 base"))
+        config.method = .lora
+        config.model = "models/folder"
+        XCTAssertTrue(message { try config.validate() }.contains("quantized_base: a quantised base is read from a .gguf file"))
+        XCTAssertFalse(FineTuneConfig().quantizedBase, "float32 unless asked")
+    }
 }

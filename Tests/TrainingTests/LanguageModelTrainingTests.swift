@@ -90,4 +90,22 @@ final class LanguageModelTrainingTests: XCTestCase {
         XCTAssertLessThan(after.value(named: "perplexity")!, 0.8 * before.value(named: "perplexity")!,
                           "perplexity \(before.value(named: "perplexity")!) → \(after.value(named: "perplexity")!)")
     }
+
+    func testLoRAOnAQuantizedBaseLowersLoss() throws {
+        let output = try temporaryDirectory()
+        var settings = config(task: .causalLanguageModeling, output: output)
+        settings.quantizedBase = true
+        settings.data.trainFile = Fixtures.data.appendingPathComponent("tinyshakespeare/validation.jsonl").path
+        settings.data.blockLength = 32
+        settings.training.numTrainEpochs = 3
+        XCTAssertNoThrow(try settings.validate())
+        var generator = SeededGenerator(seed: 7)
+        let task = subset(try CausalLanguageModelTask.prepare(settings, generator: &generator), count: 8)
+        XCTAssertEqual(task.languageModel.model.namedQuantizedWeights().count, 30 * 7 + 1, "the base keeps its blocks")
+        let before = try XCTUnwrap(task.evaluate(batchSize: 8))
+        try Trainer(task: task, arguments: settings.training).train()
+        let after = try XCTUnwrap(task.evaluate(batchSize: 8))
+        XCTAssertLessThan(after.loss, 0.9 * before.loss, "loss \(before.loss) → \(after.loss)")
+        XCTAssertEqual(task.languageModel.model.namedQuantizedWeights().count, 30 * 7 + 1, "training leaves the blocks alone")
+    }
 }

@@ -96,6 +96,23 @@ void fk_set_blas_threads(int count);
 void fk_bf16_to_f32(const uint16_t *x, float *y, size_t n);
 void fk_f16_to_f32(const uint16_t *x, float *y, size_t n);
 
+// ---- quantised weights (ggml blocks of 32 values) ----------------------------------------------
+// Frozen weights stay in ggml's block layouts (little-endian; d and m are IEEE halves), rows of
+// `row_bytes` bytes, each a whole number of blocks:
+//   FK_Q4_0  18 bytes: d, qs[16]          w[j] = d·((qs[j] & 15) − 8), w[j+16] = d·((qs[j] >> 4) − 8)
+//   FK_Q4_1  20 bytes: d, m, qs[16]       w[j] = d·(qs[j] & 15) + m,   w[j+16] = d·(qs[j] >> 4) + m
+//   FK_Q8_0  34 bytes: d, qs[32] (int8)   w[j] = d·qs[j]
+typedef enum { FK_Q4_0 = 0, FK_Q4_1 = 1, FK_Q8_0 = 2 } fk_block_format;
+// Bytes of one block of the format.
+size_t fk_block_bytes(fk_block_format format);
+// Decodes `rows` rows of `blocks` blocks (from w, rows row_bytes apart) into y[rows, ldy], 32·blocks
+// values a row; exact (bit-identical to any correct decoder).
+void fk_dequantize_blocks(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows,
+                          size_t blocks, float *y, size_t ldy);
+// y[rows] = W[rows, 32·blocks] · x[32·blocks], reading the blocks directly (x stays float32).
+void fk_quantized_matvec(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows, size_t blocks,
+                         const float *x, float *y);
+
 // ---- rotary position embedding ------------------------------------------------------------
 // Rotates pairs (i, i + half) of every head of x[rows, heads, 2·half] by the angle whose cosine
 // and sine are cosine[rows, half] and sine[rows, half] (the "rotate_half" layout):

@@ -15,23 +15,28 @@ public enum GGUFLlama {
     /// - Precondition: `values.count == rows × columns`, and `rows` is a multiple of `2 × heads`.
     public static func unpermuteQueryKey(_ values: [Float], rows: Int, columns: Int, heads: Int) -> [Float] {
         precondition(rows >= 0 && columns >= 0 && values.count == rows * columns, "values must hold rows × columns")
-        precondition(heads > 0 && rows % (2 * heads) == 0, "rows must be a multiple of 2 × heads")
-        let headSize = rows / heads
-        let halfSize = headSize / 2
+        let sourceRows = queryKeySourceRows(rows: rows, heads: heads)
         return [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
             values.withUnsafeBufferPointer { input in
-                for head in 0 ..< heads {
-                    for half in 0 ..< 2 {
-                        for index in 0 ..< halfSize {
-                            let hfRow = head * headSize + half * halfSize + index
-                            let ggufRow = head * headSize + 2 * index + half
-                            let target = output.baseAddress! + hfRow * columns
-                            target.initialize(from: input.baseAddress! + ggufRow * columns, count: columns)
-                        }
-                    }
+                for (hfRow, ggufRow) in sourceRows.enumerated() {
+                    (output.baseAddress! + hfRow * columns).initialize(from: input.baseAddress! + ggufRow * columns, count: columns)
                 }
             }
             initialized = values.count
+        }
+    }
+
+    /// The same permutation as a row map: element `r` is the GGUF row that holds Hugging Face row `r`
+    /// (e.g. to reorder rows of quantised blocks without decoding them).
+    ///
+    /// - Precondition: `rows` is a multiple of `2 × heads`.
+    public static func queryKeySourceRows(rows: Int, heads: Int) -> [Int] {
+        precondition(heads > 0 && rows % (2 * heads) == 0, "rows must be a multiple of 2 × heads")
+        let headSize = rows / heads
+        let halfSize = headSize / 2
+        return (0 ..< rows).map { hfRow in
+            let head = hfRow / headSize, half = hfRow % headSize / halfSize, index = hfRow % halfSize
+            return head * headSize + 2 * index + half
         }
     }
 }

@@ -23,3 +23,16 @@ public func gatherRows(_ table: Tensor, indices: [Int32], outputShape: [Int]? = 
     }
     return output
 }
+
+/// Rows of a quantised table by index: table (V, C), indices (N) → (N, C), decoding only the rows
+/// read. The table is frozen, so the output records no gradient.
+public func gatherRows(_ table: QuantizedMatrix, indices: [Int32], outputShape: [Int]? = nil) -> Tensor {
+    let columns = table.columns
+    let output = Tensor(uninitialized: outputShape ?? [indices.count, columns])
+    precondition(output.count == indices.count * columns, "gather output shape \(output.shape)")
+    for (position, index) in indices.enumerated() {
+        precondition(index >= 0 && Int(index) < table.rows, "row \(index) out of range 0..<\(table.rows)")
+        table.dequantizeRows(Int(index)..<(Int(index) + 1), into: output.pointer + position * columns)
+    }
+    return output
+}

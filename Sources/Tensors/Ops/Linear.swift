@@ -15,7 +15,7 @@ public enum MatrixProductCounter {
 
 /// BLAS runs one thread per call: the toolkit splits work over the cores itself (large products
 /// by rows or columns, attention by head), so BLAS threads never spin idle beside the workers.
-private let blasSingleThreaded: Void = fk_set_blas_threads(1)
+let blasSingleThreaded: Void = fk_set_blas_threads(1)
 
 /// Single-precision general matrix product through BLAS, row-major:
 /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
@@ -80,8 +80,9 @@ private func vectorProduct(
     }
 }
 
+/// One `cblas_sgemm` call on the calling thread (row-major, transposes as flags).
 @inline(__always)
-private func blasProduct(
+func blasProduct(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
