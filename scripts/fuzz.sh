@@ -135,8 +135,28 @@ for target in "${run_list[@]}"; do
     count_failing() {
         find "$crashes" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l
     }
-    before=$(count_failing)
+    # libFuzzer's timeout is wall-clock: on a busy machine a starved process times out on inputs
+    # that take milliseconds. Each new timeout input is run again alone; one that finishes within
+    # half the limit is moved to unconfirmed/ (kept, not counted) with what the replay measured.
+    recheck_timeouts() {
+        local input replay milliseconds
+        unconfirmed_now=0
+        for input in "$crashes"/timeout-*; do
+            [[ -f "$input" ]] || continue
+            replay=$(SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
+                "$binary" -runs=1 -timeout=60 -rss_limit_mb=2048 -malloc_limit_mb=2048 "$input" 2>&1 || true)
+            milliseconds=$(grep -o 'Executed .* in [0-9]* ms' <<<"$replay" | grep -o '[0-9]* ms' | grep -o '[0-9]*' || true)
+            if [[ -n "$milliseconds" && $milliseconds -lt 500 ]]; then
+                mkdir -p "$crashes/unconfirmed"
+                mv "$input" "$crashes/unconfirmed/"
+                unconfirmed_now=$((unconfirmed_now + 1))
+                echo "   $(basename "$input"): took ${milliseconds} ms when run again alone; the machine was busy (kept in unconfirmed/)"
+            fi
+        done
+    }
     echo "== $name: $budget_text (log: ${log#"$repository"/})"
+    recheck_timeouts  # those left by earlier runs too
+    before=$(count_failing)
     started=$SECONDS executions=0 broken=0
     # libFuzzer stops at the first failing input; with --keep-going it is started again with
     # what is left of the budget (at most 100 times).
@@ -157,6 +177,11 @@ for target in "${run_list[@]}"; do
         executions=$((executions + ${done_now:-0}))
         rm -f "$log.attempt"
         [[ $status -eq 0 ]] && break
+        recheck_timeouts
+        if [[ $(count_failing) -eq $failing_before && $unconfirmed_now -gt 0 ]]; then
+            [[ $keep_going -eq 1 ]] && continue
+            break
+        fi
         if [[ $(count_failing) -eq $failing_before ]]; then
             # libFuzzer stopped without leaving an input: a broken harness or build; show why.
             tail -20 "$log" >&2
