@@ -160,7 +160,6 @@ struct TrainCommand: ParsableCommand {
 
     /// Stops with exit status 130 after an interrupt (the run saved a checkpoint first).
     private func exitIfInterrupted(_ state: TrainerState) throws {
-        reportSkippedBatches(state)
         guard InterruptFlag.isSet else { return }
         Console.error("stopped by interrupt at step \(state.globalStep); resume with --resume-from-checkpoint latest")
         throw ExitCode(130)
@@ -205,6 +204,7 @@ struct TrainCommand: ParsableCommand {
         trainer.skipNonFiniteBatches = skipNonFinite
         trainer.shouldStop = { InterruptFlag.isSet }
         let state = try trainer.train(onEvent: ProgressPrinter().handle)
+        reportSkippedBatches(state)
         try exitIfInterrupted(state)
         print("Saved to \(settings.training.outputDir)")
         if !samples.isEmpty {
@@ -257,6 +257,7 @@ struct TrainCommand: ParsableCommand {
         trainer.skipNonFiniteBatches = skipNonFinite
         trainer.shouldStop = { InterruptFlag.isSet }
         let state = try trainer.train(onEvent: ProgressPrinter().handle)
+        reportSkippedBatches(state)
         try exitIfInterrupted(state)
         print("Saved to \(settings.training.outputDir)")
         // The last step's evaluation already describes the final model, unless the best one was loaded instead.
