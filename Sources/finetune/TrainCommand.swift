@@ -151,18 +151,25 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// Says how many batches were skipped for non-finite values (listed in trainer_state.json).
-    private func reportSkippedBatches(_ state: TrainerState) {
-        guard !state.skippedBatches.isEmpty else { return }
-        Console.error("skipped \(state.skippedBatches.count) of \(state.globalStep) steps for non-finite values "
-            + "(steps \(state.skippedBatches.map { String($0.step) }.joined(separator: ", ")); see \(TrainerState.fileName))")
-    }
-
-    /// Stops with exit status 130 after an interrupt (the run saved a checkpoint first).
-    private func exitIfInterrupted(_ state: TrainerState) throws {
-        guard InterruptFlag.isSet else { return }
-        Console.error("stopped by interrupt at step \(state.globalStep); resume with --resume-from-checkpoint latest")
-        throw ExitCode(130)
+    /// Trains `task` with the progress printer, says how many batches were skipped for non-finite
+    /// values (listed in trainer_state.json), and stops with exit status 130 after an interrupt (the
+    /// run saved a checkpoint first).
+    @discardableResult
+    private func train(_ task: any TrainingTask, _ settings: FineTuneConfig) throws -> (Trainer, TrainerState) {
+        let trainer = Trainer(task: task, arguments: settings.training)
+        trainer.skipNonFiniteBatches = skipNonFinite
+        trainer.shouldStop = { InterruptFlag.isSet }
+        let state = try trainer.train(onEvent: ProgressPrinter().handle)
+        if !state.skippedBatches.isEmpty {
+            Console.error("skipped \(state.skippedBatches.count) of \(state.globalStep) steps for non-finite values "
+                + "(steps \(state.skippedBatches.map { String($0.step) }.joined(separator: ", ")); see \(TrainerState.fileName))")
+        }
+        if InterruptFlag.isSet {
+            Console.error("stopped by interrupt at step \(state.globalStep); resume with --resume-from-checkpoint latest")
+            throw ExitCode(130)
+        }
+        print("Saved to \(settings.training.outputDir)")
+        return (trainer, state)
     }
 
     private func trainClassifier(_ settings: FineTuneConfig) throws {
@@ -198,15 +205,9 @@ struct TrainCommand: ParsableCommand {
         let trainData = try load(settings.data.trainFile!)
         let validationData = try settings.data.validationFile.map(load)
 
-        let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: trainData, validationData: validationData,
-                                                       paddingFree: paddingFreeBatches),
-                              arguments: settings.training)
-        trainer.skipNonFiniteBatches = skipNonFinite
-        trainer.shouldStop = { InterruptFlag.isSet }
-        let state = try trainer.train(onEvent: ProgressPrinter().handle)
-        reportSkippedBatches(state)
-        try exitIfInterrupted(state)
-        print("Saved to \(settings.training.outputDir)")
+        try train(ClassificationTask(classifier: classifier, trainData: trainData, validationData: validationData,
+                                     paddingFree: paddingFreeBatches),
+                  settings)
         if !samples.isEmpty {
             print("Trained model predictions:")
             printPredictions(classifier.predict(samples, paddingFree: paddingFreeBatches))
@@ -253,13 +254,7 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "Base model: validation loss %.4f, perplexity %.2f", base.loss, base.value(named: "perplexity") ?? .nan))
             fflush(nil)
         }
-        let trainer = Trainer(task: task, arguments: settings.training)
-        trainer.skipNonFiniteBatches = skipNonFinite
-        trainer.shouldStop = { InterruptFlag.isSet }
-        let state = try trainer.train(onEvent: ProgressPrinter().handle)
-        reportSkippedBatches(state)
-        try exitIfInterrupted(state)
-        print("Saved to \(settings.training.outputDir)")
+        let (trainer, state) = try train(task, settings)
         // The last step's evaluation already describes the final model, unless the best one was loaded instead.
         let lastEvaluation = state.logHistory.last.flatMap { $0.step == state.globalStep ? $0.metrics : nil }
         let finalMetrics = settings.training.loadBestModelAtEnd ? trainer.evaluate() : (lastEvaluation ?? trainer.evaluate())

@@ -30,6 +30,11 @@ final class CommandLineErrorTests: XCTestCase {
         return Array(text.split(separator: "\n").prefix(count).map(String.init))
     }
 
+    /// `train.jsonl` holding the first `rows` rt-polarity rows.
+    private func rtPolarityTrainFile(rows: Int) throws -> URL {
+        try write(try rtPolarityRows(rows).joined(separator: "\n"), to: "train.jsonl")
+    }
+
     /// A two-step LoRA run on MiniLM saving a checkpoint after each step.
     private func trainArguments(train: URL, output: URL, _ extra: [String] = []) -> [String] {
         ["train", "--task", "sequence-classification", "--model", Fixtures.miniLM.path, "--train-file", train.path,
@@ -45,14 +50,14 @@ final class CommandLineErrorTests: XCTestCase {
     }
 
     func testBatchSizeOfZeroIsNamed() throws {
-        let train = try write(try rtPolarityRows(4).joined(separator: "\n"), to: "train.jsonl")
+        let train = try rtPolarityTrainFile(rows: 4)
         let result = try FineTuneProcess.run(trainArguments(train: train, output: folder.appendingPathComponent("run"),
                                                             ["--per-device-train-batch-size", "0"]))
         assertFails(result, saying: "training.per_device_train_batch_size: must be at least 1")
     }
 
     func testLearningRateThatIsNotANumberIsNamed() throws {
-        let train = try write(try rtPolarityRows(4).joined(separator: "\n"), to: "train.jsonl")
+        let train = try rtPolarityTrainFile(rows: 4)
         let output = folder.appendingPathComponent("run")
         assertFails(try FineTuneProcess.run(trainArguments(train: train, output: output, ["--learning-rate", "nan"])),
                     saying: "training.learning_rate")
@@ -86,7 +91,7 @@ final class CommandLineErrorTests: XCTestCase {
     }
 
     func testOutputFolderThatCannotBeWrittenIsNamedBeforeTraining() throws {
-        let train = try write(try rtPolarityRows(4).joined(separator: "\n"), to: "train.jsonl")
+        let train = try rtPolarityTrainFile(rows: 4)
         let file = try write("not a folder", to: "occupied")
         assertFails(try FineTuneProcess.run(trainArguments(train: train, output: file)),
                     saying: "training.output_dir: \(file.path) is a file")
@@ -95,7 +100,7 @@ final class CommandLineErrorTests: XCTestCase {
     }
 
     func testSequenceLengthBeyondTheModelsPositionsIsNamed() throws {
-        let train = try write(try rtPolarityRows(4).joined(separator: "\n"), to: "train.jsonl")
+        let train = try rtPolarityTrainFile(rows: 4)
         let result = try FineTuneProcess.run(trainArguments(train: train, output: folder.appendingPathComponent("run"),
                                                             ["--max-length", "1024"]))
         assertFails(result, saying: "data.max_length: 1024 tokens is more than the 512 positions")
@@ -105,7 +110,7 @@ final class CommandLineErrorTests: XCTestCase {
     /// with an error naming the file; the checkpoint before it stays whole, and resuming from it
     /// once there is space again finishes the run.
     func testFullDiskStopsTheRunAndKeepsTheLastCheckpoint() throws {
-        let train = try write(try rtPolarityRows(8).joined(separator: "\n"), to: "train.jsonl")
+        let train = try rtPolarityTrainFile(rows: 8)
         let output = folder.appendingPathComponent("run")
         let first = try FineTuneProcess.run(trainArguments(train: train, output: output))
         XCTAssertEqual(first.status, 0, first.transcript)
