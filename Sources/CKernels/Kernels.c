@@ -349,6 +349,25 @@ void fk_cross_entropy_backward(const float *probs, const int32_t *labels, float 
     }
 }
 
+double fk_cross_entropy_to_gradient(float *logits, const int32_t *labels, size_t rows, size_t classes,
+                                    float scale) {
+    double total = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        float *lr = logits + r * classes;
+        int32_t label = labels[r];
+        if (label < 0 || (size_t)label >= classes) { memset(lr, 0, classes * sizeof(float)); continue; }
+        float m = fk_max(lr, classes);
+        float target = lr[label];
+        double z = 0.0;
+        for (size_t c = 0; c < classes; c++) { lr[c] = expf(lr[c] - m); z += lr[c]; }
+        total += -((double)target - (double)m - log(z));
+        float factor = (float)((double)scale / z);
+        for (size_t c = 0; c < classes; c++) lr[c] *= factor;
+        lr[label] -= scale;
+    }
+    return total;
+}
+
 // ---- optimiser ---------------------------------------------------------------------------
 
 FK_HOT void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,

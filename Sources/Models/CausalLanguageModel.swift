@@ -7,9 +7,12 @@ public protocol CausalLanguageModel: Module {
     var config: DecoderConfig { get }
     /// Paths of the decoder layers, first to last (for training only the last N).
     var decoderLayerPaths: [String] { get }
-    /// Next-token scores at every position (B, T, V). Padding (attention mask 0) is masked as a key
-    /// only: every query attends causally to the real tokens before it, as the reference does.
-    func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor
+    /// The projection from hidden states to next-token scores (`lm_head`, or the tied embedding).
+    var outputHead: Linear { get }
+    /// The last hidden state at every position (B, T, C), before the output head. Padding
+    /// (attention mask 0) is masked as a key only: every query attends causally to the real
+    /// tokens before it, as the reference does.
+    func hiddenStates(_ batch: TokenBatch, context: ForwardContext) -> Tensor
     /// Feeds new tokens ids (B·T, row-major (B, T)) at `positions` (B·T) after the tokens in
     /// `cache`, appends their keys and values to it, and returns the scores of each sequence's last
     /// new token (B, V). Every sequence in the batch is taken as real (no padding); no gradients
@@ -37,11 +40,27 @@ extension CausalLanguageModel {
         return forward(ids: ids, positions: positions, cache: cache)
     }
 
-    /// The mean next-token cross-entropy of `labels` (B·T) and the logits it came from: the model
-    /// shifts the labels itself, so `logits[:, t]` predicts `labels[:, t + 1]`; -100 is ignored.
-    public func loss(_ batch: TokenBatch, labels: [Int32], context: ForwardContext, itemCount: Int? = nil) -> (loss: Tensor, logits: Tensor) {
-        let logits = logits(batch, context: context)
-        return (causalLanguageModelLoss(logits: logits, labels: labels, itemCount: itemCount), logits)
+    /// Next-token scores at every position (B, T, V).
+    public func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        outputHead(hiddenStates(batch, context: context), context: context)
+    }
+
+    /// transformers' causal-LM loss of `labels` (B·T): the model shifts them itself, so position t
+    /// predicts `labels[t + 1]` of its sequence; -100 is ignored; the cross-entropy is averaged over
+    /// the counted targets, or summed and divided by `itemCount` when given (gradient
+    /// accumulation's `num_items_in_batch`). Only the scored positions go through the output head
+    /// (a prompt's tokens in supervised fine-tuning, padding, each sequence's last token), fused
+    /// with the loss when the head is frozen. → scalar.
+    public func loss(_ batch: TokenBatch, labels: [Int32], context: ForwardContext, itemCount: Int? = nil) -> Tensor {
+        let targets = shiftedCausalLabels(labels, batchSize: batch.batchSize, length: batch.sequenceLength)  // (B·T)
+        let scored = targets.indices.filter { targets[$0] >= 0 }
+        guard !scored.isEmpty else { return Tensor(scalar: 0) }
+        let hidden = hiddenStates(batch, context: context)  // (B, T, C)
+        let scoredHidden = gatherRows(hidden, indices: scored.map { Int32($0) })  // (M, C)
+        let mean = outputHead.crossEntropy(scoredHidden, labels: scored.map { targets[$0] }, context: context)
+        guard let itemCount else { return mean }
+        precondition(itemCount > 0, "item count \(itemCount) must be positive")
+        return scale(mean, by: Float(scored.count) / Float(itemCount))
     }
 
     /// Greedy decoding of one prompt with the cache: the new ids, ending after the first id in
@@ -68,25 +87,24 @@ func argmax(_ values: UnsafeMutableBufferPointer<Float>) -> Int {
     return best
 }
 
-/// transformers' causal-LM loss: labels (B·T) are shifted left by one inside each sequence (the
-/// last position predicts nothing), -100 is ignored, and the cross-entropy is averaged over the
-/// counted targets, or summed and divided by `itemCount` when given (gradient accumulation's
-/// `num_items_in_batch`). logits (B, T, V) → scalar.
-public func causalLanguageModelLoss(logits: Tensor, labels: [Int32], itemCount: Int? = nil) -> Tensor {
-    precondition(logits.rank == 3, "causal LM logits must be (B, T, V), got \(logits.shape)")
-    let batchSize = logits.shape[0], length = logits.shape[1]
-    precondition(labels.count == batchSize * length, "\(labels.count) labels for logits \(logits.shape)")
+/// Labels (B·T) shifted left by one inside each sequence, so that position t holds the target
+/// it predicts, `labels[t + 1]`; the last position of each sequence predicts nothing (-100).
+func shiftedCausalLabels(_ labels: [Int32], batchSize: Int, length: Int) -> [Int32] {
+    precondition(labels.count == batchSize * length, "\(labels.count) labels for a batch of \(batchSize) × \(length)")
     var shifted = [Int32](repeating: -100, count: labels.count)  // (B·T)
     for row in 0..<batchSize {
         for position in 0..<max(length - 1, 0) {
             shifted[row * length + position] = labels[row * length + position + 1]
         }
     }
-    let mean = crossEntropy(logits: logits, labels: shifted)
-    guard let itemCount else { return mean }
-    precondition(itemCount > 0, "item count \(itemCount) must be positive")
-    let counted = shifted.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-    return scale(mean, by: Float(counted) / Float(itemCount))
+    return shifted
+}
+
+/// transformers' causal-LM loss from whole logits (B, T, V): the reference computation that
+/// `CausalLanguageModel.loss` does without them. → scalar.
+public func causalLanguageModelLoss(logits: Tensor, labels: [Int32]) -> Tensor {
+    precondition(logits.rank == 3, "causal LM logits must be (B, T, V), got \(logits.shape)")
+    return crossEntropy(logits: logits, labels: shiftedCausalLabels(labels, batchSize: logits.shape[0], length: logits.shape[1]))
 }
 
 extension TokenBatch {

@@ -161,10 +161,11 @@ public final class GPT2LMHeadModel: CausalLanguageModel {
 
     public var decoderLayerPaths: [String] { (0..<config.layerCount).map { "transformer.h.\($0)" } }
 
-    public func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
-        let hidden = transformer(ids: batch.inputIDs, positions: batch.positionIDs, batchSize: batch.batchSize,
-                                 keyMask: batch.attentionMask, cache: nil, context: context)  // (B, T, C)
-        return lmHead(hidden, context: context)  // (B, T, V)
+    public var outputHead: Linear { lmHead }
+
+    public func hiddenStates(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+        transformer(ids: batch.inputIDs, positions: batch.positionIDs, batchSize: batch.batchSize,
+                    keyMask: batch.attentionMask, cache: nil, context: context)  // (B, T, C)
     }
 
     public func forward(ids: [Int32], positions: [Int32], cache: KeyValueCache) -> Tensor {

@@ -166,11 +166,12 @@ public final class LlamaForCausalLM: CausalLanguageModel {
 
     public var decoderLayerPaths: [String] { (0..<config.layerCount).map { "model.layers.\($0)" } }
 
-    public func logits(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
+    public var outputHead: Linear { lmHead }
+
+    public func hiddenStates(_ batch: TokenBatch, context: ForwardContext) -> Tensor {
         let positions = (0..<Int32(batch.sequenceLength)).map { $0 }  // (T), the same for every sequence
-        let hidden = model(ids: batch.inputIDs, positions: positions, batchSize: batch.batchSize,
-                           keyMask: batch.attentionMask, cache: nil, context: context)  // (B, T, C)
-        return lmHead(hidden, context: context)  // (B, T, V)
+        return model(ids: batch.inputIDs, positions: positions, batchSize: batch.batchSize,
+                     keyMask: batch.attentionMask, cache: nil, context: context)  // (B, T, C)
     }
 
     public func forward(ids: [Int32], positions: [Int32], cache: KeyValueCache) -> Tensor {

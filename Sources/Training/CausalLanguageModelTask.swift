@@ -45,7 +45,7 @@ public final class CausalLanguageModelTask: TrainingTask {
 
     public func loss(examples indices: [Int], context: ForwardContext) -> (loss: Tensor, tokens: Int) {
         let (batch, collated) = batch(indices.map { trainExamples[$0] })
-        return (languageModel.model.loss(batch, labels: collated.labels, context: context).loss, collated.tokenCount)
+        return (languageModel.model.loss(batch, labels: collated.labels, context: context), collated.tokenCount)
     }
 
     /// Mean loss per scored token over the validation examples, and its exponential (perplexity).
@@ -65,7 +65,7 @@ public final class CausalLanguageModelTask: TrainingTask {
                 guard collated.lossTokenCount > 0 else { continue }
                 let batch = TokenBatch(inputIDs: collated.inputIDs, attentionMask: collated.attentionMask,
                                        batchSize: collated.batchSize, sequenceLength: collated.sequenceLength)
-                let loss = model.loss(batch, labels: collated.labels, context: .evaluation()).loss
+                let loss = model.loss(batch, labels: collated.labels, context: .evaluation())
                 lossSum += Double(loss.item) * Double(collated.lossTokenCount)
                 scored += collated.lossTokenCount
             }

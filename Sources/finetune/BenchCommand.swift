@@ -11,11 +11,14 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a reference benchmark job and print one JSON line of measurements.")
 
-    @Option(name: .long, help: "One of: \(BenchmarkJob.names.joined(separator: ", ")).")
+    @Option(name: .long, help: "One of: \(Self.jobNames.joined(separator: ", ")).")
     var job: String
 
-    @Option(name: .long, help: "The model folder.")
-    var model = "models/all-MiniLM-L6-v2"
+    @Option(name: .long, help: "The model (default: models/all-MiniLM-L6-v2, or the SmolLM2 GGUF file for causal_lm_lora).")
+    var model: String?
+
+    @Flag(name: .long, help: "causal_lm_lora: keep the GGUF base's blocks quantised (QLoRA).")
+    var quantizedBase = false
 
     @Option(name: .long, help: "The shared folder with bench/ and data/.")
     var shared = "../shared"
@@ -61,14 +64,17 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    static let jobNames = BenchmarkJob.names + [CausalLanguageModelBenchmark.jobName]
+
     func run() throws {
+        if job == CausalLanguageModelBenchmark.jobName { return try runCausalLanguageModelJob() }
         let processStart = Date()
         guard let definition = BenchmarkJob.named(job, sharedDirectory: URL(fileURLWithPath: shared)) else {
-            throw ValidationError("unknown job \(job); known: \(BenchmarkJob.names.joined(separator: ", "))")
+            throw ValidationError("unknown job \(job); known: \(Self.jobNames.joined(separator: ", "))")
         }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("finetune-bench-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: output) }
-        var config = definition.config(model: model, epochs: epochs, outputDirectory: output)
+        var config = definition.config(model: model ?? "models/all-MiniLM-L6-v2", epochs: epochs, outputDirectory: output)
         config.training.saveStrategy = .no
         config.training.evalStrategy = .no
         config.training.groupByLength = groupByLength

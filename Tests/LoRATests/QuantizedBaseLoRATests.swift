@@ -38,7 +38,7 @@ final class QuantizedBaseLoRATests: XCTestCase {
         func lossAndGradients(quantized: Bool) throws -> (loss: Float, gradients: [String: [Float]]) {
             let (model, injection) = try adaptedSmolLM2(quantized: quantized)
             XCTAssertEqual(model.namedQuantizedWeights().isEmpty, !quantized)
-            let loss = model.loss(batch, labels: labels, context: .evaluation()).loss
+            let loss = model.loss(batch, labels: labels, context: .evaluation())
             loss.backward()
             var gradients: [String: [Float]] = [:]
             for (path, tensor) in injection.adapterParameters(of: model) { gradients[path] = try XCTUnwrap(tensor.grad, path).values }

@@ -61,8 +61,10 @@ final class TinyDecoderParityTests: XCTestCase {
         XCTAssertEqual(batch.causalLanguageModelLabels, try expected.int32s("labels"), "ids with -100 on padding")
         let logits = model.logits(batch, context: .evaluation())
         let mean = causalLanguageModelLoss(logits: logits, labels: batch.causalLanguageModelLabels).item
+        // The model's loss (head at the scored positions only) is the loss of the whole logits.
+        XCTAssertEqual(model.loss(batch, labels: batch.causalLanguageModelLabels, context: .evaluation()).item, mean, accuracy: 1e-6)
         // 15 counted targets; summed and divided by 30 items is half the mean.
-        let accumulated = causalLanguageModelLoss(logits: logits, labels: batch.causalLanguageModelLabels, itemCount: 30).item
+        let accumulated = model.loss(batch, labels: batch.causalLanguageModelLabels, context: .evaluation(), itemCount: 30).item
         XCTAssertEqual(accumulated, mean / 2, accuracy: 1e-6)
         // Unshifted labels would give another loss: the shift is inside.
         let unshifted = crossEntropy(logits: logits, labels: batch.causalLanguageModelLabels).item
@@ -149,7 +151,8 @@ final class TinyDecoderParityTests: XCTestCase {
         let labels = try expected.int32s("labels")
 
         model.setTrainable(true)
-        let (loss, logits) = model.loss(batch, labels: labels, context: .evaluation())
+        let logits = model.logits(batch, context: .evaluation())
+        let loss = model.loss(batch, labels: labels, context: .evaluation())
         XCTAssertEqual(logits.shape, [2, 10, 128])
         let logitsDifference = Closeness.maxAbsoluteDifference(logits.values, try expected.floats("logits"),
                                                                mask: realPositions(batch, vocabulary: 128))

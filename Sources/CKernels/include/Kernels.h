@@ -73,6 +73,10 @@ double fk_cross_entropy(const float *logits, const int32_t *labels, float *probs
 // dlogits += scale * (probs - onehot(label)) on counted rows.
 void fk_cross_entropy_backward(const float *probs, const int32_t *labels, float *dlogits,
                                size_t rows, size_t classes, float scale);
+// The loss and its gradient in one pass, in place: returns the summed loss of the counted rows
+// and overwrites logits with scale * (softmax - onehot(label)) (zeros on ignored rows).
+double fk_cross_entropy_to_gradient(float *logits, const int32_t *labels, size_t rows, size_t classes,
+                                    float scale);
 
 // ---- optimiser ---------------------------------------------------------------------------
 // One AdamW step (decoupled weight decay, bias-corrected moments) on n parameters.
