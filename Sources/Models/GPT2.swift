@@ -132,7 +132,11 @@ public final class GPT2Model: Module {
         let embedded = add(tokenEmbeddings(ids, outputShape: shape), positionEmbeddings(positions, outputShape: shape))
         var hidden = context.dropout(embedded, probability: embeddingDropout)
         for (index, block) in blocks.elements.enumerated() {
-            hidden = block(hidden, keyMask: keyMask, cache: cache.map { ($0, index) }, context: context)
+            guard let cache else {  // training or scoring: the block may be checkpointed
+                hidden = context.checkpointed(hidden, module: block) { block($0, keyMask: keyMask, cache: nil, context: $1) }
+                continue
+            }
+            hidden = block(hidden, keyMask: keyMask, cache: (cache, index), context: context)
         }
         cache?.finishStep(newLength: shape[1])
         return finalNorm(hidden)

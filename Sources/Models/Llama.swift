@@ -136,7 +136,11 @@ public final class LlamaModel: Module {
         let angles = rotary.angles(positions: positions)  // (B·T or T, D/2)
         var hidden = embedTokens(ids, outputShape: [batchSize, length, embedTokens.dimensions])  // (B, T, C)
         for (index, layer) in layers.elements.enumerated() {
-            hidden = layer(hidden, angles: angles, keyMask: keyMask, cache: cache.map { ($0, index) }, context: context)
+            guard let cache else {  // training or scoring: the layer may be checkpointed
+                hidden = context.checkpointed(hidden, module: layer) { layer($0, angles: angles, keyMask: keyMask, cache: nil, context: $1) }
+                continue
+            }
+            hidden = layer(hidden, angles: angles, keyMask: keyMask, cache: (cache, index), context: context)
         }
         cache?.finishStep(newLength: length)
         return norm(hidden)

@@ -9,6 +9,9 @@ public final class ForwardContext {
     /// tensors that dropout sees. Dropout then draws the padded batch's masks and keeps the real
     /// tokens' values, so each token is dropped as it would be padded.
     public private(set) var packedSequences: PackedSequences?
+    /// Whether decoder layers keep only their inputs and recompute their activations in the
+    /// backward pass (`gradient_checkpointing`; see `checkpointed(_:module:_:)`).
+    public var checkpointsActivations = false
 
     public init(isTraining: Bool, generator: SeededGenerator = SeededGenerator(seed: 0)) {
         self.isTraining = isTraining

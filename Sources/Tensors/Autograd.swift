@@ -53,10 +53,18 @@ extension Tensor {
     /// (accumulate) ∂self/∂leaf in `grad`. The graph is released as it is walked.
     public func backward() {
         precondition(count == 1, "backward() starts from a scalar, not \(shape)")
+        backward(gradient: Tensor([1], shape: shape))
+    }
+
+    /// Reverse-mode differentiation from this tensor with `gradient` (same shape) as ∂L/∂self:
+    /// leaves that require gradients accumulate ∂L/∂leaf. Each intermediate is let go once its
+    /// backward has run, so activations are freed while the pass goes on.
+    public func backward(gradient: Tensor) {
+        precondition(gradient.shape == shape, "gradient \(gradient.shape) for a tensor of shape \(shape)")
         guard requiresGrad, node != nil else { return }
-        let order = topologicalOrder()
-        grad = Tensor([1], shape: shape)
-        for tensor in order.reversed() {
+        var order = topologicalOrder()
+        grad = gradient
+        while let tensor = order.popLast() {
             guard let node = tensor.node else { continue }
             if tensor.grad != nil { node.backward(tensor) }
             tensor.node = nil

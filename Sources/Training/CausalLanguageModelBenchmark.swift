@@ -21,12 +21,14 @@ public enum CausalLanguageModelBenchmark {
         public var generatedTokens = 64
         public var generationRepeats = 3
         public var quantizedBase = false
+        public var gradientCheckpointing = false
         public var skipGeneration = false
         public init() {}
     }
 
     public struct Report: Encodable {
         public let quantizedBase: Bool
+        public let gradientCheckpointing: Bool
         public let modelLoadSeconds: Double
         public let initialLoss: Double
         public let steps: Int
@@ -40,7 +42,7 @@ public enum CausalLanguageModelBenchmark {
         public let generation: Generation?
 
         enum CodingKeys: String, CodingKey {
-            case quantizedBase = "quantized_base", modelLoadSeconds = "model_load_s", initialLoss = "initial_loss_batch0_eval"
+            case quantizedBase = "quantized_base", gradientCheckpointing = "gradient_checkpointing", modelLoadSeconds = "model_load_s", initialLoss = "initial_loss_batch0_eval"
             case steps, tokensPerStep = "tokens_per_step", trainSeconds = "train_s", trainTokensPerSecond = "train_tokens_per_s"
             case firstStepSeconds = "first_step_s", secondsPerStepMedian = "s_per_step_median", losses
             case trainFLOPs = "train_flops", generation
@@ -113,6 +115,7 @@ public enum CausalLanguageModelBenchmark {
             let stepStart = Date()
             let input = batch(step)
             let context = ForwardContext(isTraining: true, generator: SeededGenerator(seed: UInt64(step)))
+            context.checkpointsActivations = settings.gradientCheckpointing
             let loss = model.loss(input, labels: input.causalLanguageModelLabels, context: context)
             loss.backward()
             optimizer.step(learningRate: settings.learningRate)
@@ -124,7 +127,7 @@ public enum CausalLanguageModelBenchmark {
         let trainSeconds = Date().timeIntervalSince(trainStart)
         let tokensPerStep = settings.batchSize * blocks[0].count
         return Report(
-            quantizedBase: settings.quantizedBase, modelLoadSeconds: loadSeconds, initialLoss: initialLoss,
+            quantizedBase: settings.quantizedBase, gradientCheckpointing: settings.gradientCheckpointing, modelLoadSeconds: loadSeconds, initialLoss: initialLoss,
             steps: settings.steps, tokensPerStep: tokensPerStep, trainSeconds: trainSeconds,
             trainTokensPerSecond: Double(tokensPerStep * settings.steps) / trainSeconds,
             firstStepSeconds: stepSeconds.first ?? 0, secondsPerStepMedian: median(stepSeconds), losses: losses,

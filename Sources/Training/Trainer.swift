@@ -61,6 +61,7 @@ public final class Trainer {
             exampleCount: task.trainExampleCount, batchSize: arguments.perDeviceTrainBatchSize,
             order: arguments.groupByLength ? .groupedByLength(seed: dataSeed, lengths: task.trainExampleLengths) : .shuffled(seed: dataSeed))
         let context = ForwardContext(isTraining: true, generator: SeededGenerator(seed: dataSeed &+ 1))
+        context.checkpointsActivations = arguments.gradientCheckpointing
 
         var state = TrainerState()
         state.maxSteps = totalSteps

@@ -38,6 +38,9 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
     /// padding (TRL's `padding_free`, transformers' `DataCollatorWithFlattening`); false pads them to
     /// the longest. The loss is the same. Language-model batches are always padded.
     public var paddingFree: Bool? = nil
+    /// Decoder layers recompute their activations in the backward pass instead of keeping them
+    /// (transformers' `gradient_checkpointing`): less memory for one more forward pass a step.
+    public var gradientCheckpointing: Bool = false
     public var loggingSteps: Int = 500
     public var resumeFromCheckpoint: String? = nil
 
@@ -52,7 +55,8 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
         case evalStrategy = "eval_strategy", evalSteps = "eval_steps", saveStrategy = "save_strategy", saveSteps = "save_steps"
         case saveTotalLimit = "save_total_limit", loadBestModelAtEnd = "load_best_model_at_end"
         case metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better", seed
-        case groupByLength = "group_by_length", paddingFree = "padding_free", loggingSteps = "logging_steps", resumeFromCheckpoint = "resume_from_checkpoint"
+        case groupByLength = "group_by_length", paddingFree = "padding_free", gradientCheckpointing = "gradient_checkpointing"
+        case loggingSteps = "logging_steps", resumeFromCheckpoint = "resume_from_checkpoint"
     }
 
     public init(from decoder: Decoder) throws {
@@ -86,6 +90,7 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
         seed = try value(.seed, defaults.seed)
         groupByLength = try value(.groupByLength, defaults.groupByLength)
         paddingFree = try container.decodeIfPresent(Bool.self, forKey: .paddingFree)
+        gradientCheckpointing = try value(.gradientCheckpointing, defaults.gradientCheckpointing)
         loggingSteps = try value(.loggingSteps, defaults.loggingSteps)
         resumeFromCheckpoint = try container.decodeIfPresent(String.self, forKey: .resumeFromCheckpoint)
     }

@@ -27,6 +27,7 @@ extension BenchCommand {
         let blocks = try CausalLanguageModelBenchmark.loadBlocks(blocksFile)
         var settings = CausalLanguageModelBenchmark.Settings()
         settings.quantizedBase = quantizedBase
+        settings.gradientCheckpointing = gradientCheckpointing
         if let maxSteps { settings.steps = maxSteps }
         let report = try CausalLanguageModelBenchmark.run(
             model: model ?? "models/SmolLM2-135M-Instruct.Q4_1.gguf", blocks: blocks, settings: settings

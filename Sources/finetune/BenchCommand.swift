@@ -20,6 +20,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "causal_lm_lora: keep the GGUF base's blocks quantised (QLoRA).")
     var quantizedBase = false
 
+    @Flag(name: .long, help: "causal_lm_lora: recompute each layer's activations in the backward pass.")
+    var gradientCheckpointing = false
+
     @Option(name: .long, help: "The shared folder with bench/ and data/.")
     var shared = "../shared"
 

@@ -68,6 +68,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long) var groupByLength: Bool?
     @Option(name: .long, help: "Classification: batches without padding (true, the default) or padded to the longest (false).")
     var paddingFree: Bool?
+    @Option(name: .long, help: "Language models: recompute each layer's activations in the backward pass (less memory).")
+    var gradientCheckpointing: Bool?
     @Option(name: .long, help: "A checkpoint folder, or latest.") var resumeFromCheckpoint: String?
     @Flag(name: .long, help: "Skip batches with a non-finite loss or gradient (counted) instead of stopping.")
     var skipNonFinite = false
@@ -127,6 +129,7 @@ struct TrainCommand: ParsableCommand {
         set(seed) { settings.training.seed = $0 }
         set(groupByLength) { settings.training.groupByLength = $0 }
         set(paddingFree) { settings.training.paddingFree = $0 }
+        set(gradientCheckpointing) { settings.training.gradientCheckpointing = $0 }
         set(resumeFromCheckpoint) { settings.training.resumeFromCheckpoint = $0 }
         try settings.validate()
         return settings
