@@ -42,6 +42,8 @@ public struct FormatError: Error, CustomStringConvertible, LocalizedError, Senda
         case wrongDType
         /// A tensor handed to a writer is inconsistent (shape, count or name).
         case invalidTensor
+        /// A copy's destination holds another number of elements than the tensor.
+        case wrongElementCount
     }
 
     /// The category of the failure.

@@ -43,6 +43,21 @@ final class MemoryMappedFile {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// Lets the operating system drop the pages holding `range` (bytes of the file) from memory;
+    /// they are read from the file again if touched again. The mapping is read-only, so nothing
+    /// is lost: this only keeps data that was copied out from being held twice.
+    func releasePages(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        let end = min((range.upperBound + page - 1) / page * page, (bytes.count + page - 1) / page * page)
+        #if canImport(Darwin)
+            _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_FREE)
+        #else
+            _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+        #endif
+    }
+
     deinit {
         if let address = bytes.baseAddress {
             munmap(UnsafeMutableRawPointer(mutating: address), bytes.count)

@@ -82,6 +82,32 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return values
     }
 
+    /// Converts the floating-point tensor `name` into `destination` (exactly its element count),
+    /// as ``floats(_:)`` would, then lets the operating system drop the file pages it read: a
+    /// model loaded this way holds its weights once, not once in its tensors and again in the
+    /// mapping.
+    ///
+    /// - Throws: ``FormatError`` when the tensor is missing, has an integer or boolean dtype, or
+    ///   holds another number of elements than `destination`.
+    public func copyFloats(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let entry = try entry(name)
+        guard entry.elementCount == destination.count else {
+            throw FormatError(
+                .wrongElementCount, file: url, key: name, offset: entry.byteRange.lowerBound,
+                detail: "tensor has \(entry.elementCount) elements, but \(destination.count) were expected")
+        }
+        #if _endian(little)
+            if entry.dtype == .F32 {
+                bytes(of: entry) { UnsafeMutableRawBufferPointer(destination).copyMemory(from: $0) }
+                mapping.releasePages(entry.byteRange)
+                return
+            }
+        #endif
+        let values = try floats(name)
+        _ = destination.update(fromContentsOf: values)
+        mapping.releasePages(entry.byteRange)
+    }
+
     /// The elements of an integer or boolean tensor (I64, I32, I16, I8, U8, BOOL) as `Int64`, in
     /// row-major order. Booleans read as 0 or 1.
     ///

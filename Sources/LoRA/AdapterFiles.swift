@@ -81,8 +81,7 @@ public enum AdapterFiles {
                 throw ModelError(file: weightsURL.path, key: name,
                                 "shape \(entry.shape) does not match \(tensor.shape) in the model: an adapter for a different base model")
             }
-            let values = try file.floats(name)
-            values.withUnsafeBufferPointer { tensor.pointer.update(from: $0.baseAddress!, count: values.count) }
+            try file.copyFloats(name, into: UnsafeMutableBufferPointer(start: tensor.pointer, count: tensor.count))
         }
         return injection
     }

@@ -77,8 +77,7 @@ public struct Checkpoint {
             throw ModelError(file: file.url.path, key: key,
                              "shape \(entry.shape) in the checkpoint does not match \(tensor.shape) in the model")
         }
-        let values = try file.floats(key)
-        values.withUnsafeBufferPointer { tensor.pointer.update(from: $0.baseAddress!, count: values.count) }
+        try file.copyFloats(key, into: UnsafeMutableBufferPointer(start: tensor.pointer, count: tensor.count))
     }
 }
 

@@ -35,8 +35,7 @@ public enum TrainedParameters {
             guard entry.shape == tensor.shape else {
                 throw ModelError(file: file.url.path, key: name, "shape \(entry.shape) does not match \(tensor.shape) in the model")
             }
-            let values = try file.floats(name)
-            values.withUnsafeBufferPointer { tensor.pointer.update(from: $0.baseAddress!, count: values.count) }
+            try file.copyFloats(name, into: UnsafeMutableBufferPointer(start: tensor.pointer, count: tensor.count))
         }
     }
 }

@@ -52,4 +52,28 @@ final class MemoryMappingTests: XCTestCase {
             XCTAssertNil(try residentKilobytes(of: path), "unmapped when released")
         #endif
     }
+
+    /// `copyFloats` gives `floats`'s values and then drops the pages it read, so a loaded model does
+    /// not hold its weights twice; reading again pages them back in with the same values.
+    func testCopyingOutReleasesTheTensorsPages() throws {
+        #if !os(Linux)
+            throw XCTSkip("needs /proc/self/smaps")
+        #else
+            let checkpoint = Fixtures.miniLM.appendingPathComponent("model.safetensors")
+            let path = checkpoint.resolvingSymlinksInPath().path
+            let file = try SafeTensorsFile(contentsOf: checkpoint)
+            let name = "embeddings.word_embeddings.weight"
+            var copy = [Float](repeating: .nan, count: 30522 * 384)
+            try copy.withUnsafeMutableBufferPointer { try file.copyFloats(name, into: $0) }
+            let afterCopying = try XCTUnwrap(try residentKilobytes(of: path))
+            XCTAssertLessThan(afterCopying, 4 * 1024, "the 46 MB tensor's pages are let go after the copy")
+            XCTAssertEqual(copy, try file.floats(name), "the copy is the tensor; reading again pages it back in")
+
+            var tooSmall = [Float](repeating: 0, count: 10)
+            XCTAssertThrowsError(try tooSmall.withUnsafeMutableBufferPointer { try file.copyFloats(name, into: $0) }) { error in
+                XCTAssertEqual((error as? FormatError)?.kind, .wrongElementCount)
+                XCTAssertTrue("\(error)".contains(name), "\(error)")
+            }
+        #endif
+    }
 }
