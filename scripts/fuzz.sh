@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of Fuzz/ and runs each for a time or a number of executions,
 # then prints the executions and crashes of every target.
 #
-#   scripts/fuzz.sh [--smoke] [--no-build] [--keep-going] [BUDGET] [TARGET...]
+#   scripts/fuzz.sh [--smoke] [--no-build] [--keep-going] [--workers=N] [BUDGET] [TARGET...]
 #
 #   BUDGET    seconds per target (60, 60s, 10m) or executions per target (1000000runs);
 #             default 60 seconds; --smoke means 1000 executions.
@@ -13,6 +13,8 @@
 #   --keep-going  after a crash, timeout or out-of-memory, start the target again with what is
 #                 left of its budget (up to 100 times), for long unattended runs; every failing
 #                 input is kept.
+#   --workers=N   run N fuzzer processes per target on its one corpus (one a core): an
+#                 execution budget is shared out between them, a time budget applies to each.
 #   --list        print the target names and exit.
 #
 # Environment:
@@ -55,12 +57,13 @@ targets=(
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
-smoke=0 build=1 keep_going=0 budget="" selected=()
+smoke=0 build=1 keep_going=0 workers=1 budget="" selected=()
 for argument in "$@"; do
     case "$argument" in
         --smoke) smoke=1 ;;
         --no-build) build=0 ;;
         --keep-going) keep_going=1 ;;
+        --workers=*) workers=${argument#--workers=} ;;
         --list) for target in "${targets[@]}"; do echo "${target%% *}"; done; exit 0 ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $argument" >&2; usage >&2; exit 2 ;;
@@ -77,6 +80,10 @@ case "$budget" in
     *s) budget_flags=(-max_total_time="${budget%s}") budget_text="${budget%s} seconds" ;;
     *) budget_flags=(-max_total_time="$budget") budget_text="$budget seconds" ;;
 esac
+if ! [[ "$workers" =~ ^[1-9][0-9]*$ ]]; then
+    echo "fuzz.sh: --workers takes a positive number, not $workers" >&2
+    exit 2
+fi
 if ! [[ "${budget%runs}" =~ ^[0-9]+[sm]?$ ]]; then
     echo "fuzz.sh: the budget must be seconds (60, 60s, 10m) or executions (1000000runs), not $budget" >&2
     exit 2
@@ -148,49 +155,75 @@ for target in "${run_list[@]}"; do
             milliseconds=$(grep -o 'Executed .* in [0-9]* ms' <<<"$replay" | grep -o '[0-9]* ms' | grep -o '[0-9]*' || true)
             if [[ -n "$milliseconds" && $milliseconds -lt 500 ]]; then
                 mkdir -p "$crashes/unconfirmed"
-                mv "$input" "$crashes/unconfirmed/"
+                mv "$input" "$crashes/unconfirmed/" 2>/dev/null || continue  # another worker moved it
                 unconfirmed_now=$((unconfirmed_now + 1))
                 echo "   $(basename "$input"): took ${milliseconds} ms when run again alone; the machine was busy (kept in unconfirmed/)"
             fi
         done
     }
-    echo "== $name: $budget_text (log: ${log#"$repository"/})"
+    echo "== $name: $budget_text$([[ $workers -gt 1 ]] && echo ", $workers workers") (log: ${log#"$repository"/})"
     recheck_timeouts  # those left by earlier runs too
     before=$(count_failing)
-    started=$SECONDS executions=0 broken=0
-    # libFuzzer stops at the first failing input; with --keep-going it is started again with
-    # what is left of the budget (at most 100 times).
-    for attempt in $(seq 1 100); do
-        case "$budget" in
-            *runs) left=$((${budget%runs} - executions)); attempt_flags=(-runs="$left") ;;
-            *) left=$((${budget_flags[0]#-max_total_time=} - (SECONDS - started))); attempt_flags=(-max_total_time="$left") ;;
-        esac
-        [[ $left -le 0 ]] && break
-        failing_before=$(count_failing)
-        status=0
-        # The Swift runtime's crash reporter and AddressSanitizer get in each other's way: let
-        # libFuzzer report traps.
-        SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
-            "$binary" "${attempt_flags[@]}" "${flags[@]}" "$corpus" "$fuzz/Seeds/$name" >"$log.attempt" 2>&1 || status=$?
-        cat "$log.attempt" >>"$log"
-        done_now=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log.attempt" | tail -1 | grep -o '[0-9]*$' || true)
-        executions=$((executions + ${done_now:-0}))
-        rm -f "$log.attempt"
-        [[ $status -eq 0 ]] && break
-        recheck_timeouts
-        if [[ $(count_failing) -eq $failing_before && $unconfirmed_now -gt 0 ]]; then
-            [[ $keep_going -eq 1 ]] && continue
-            break
-        fi
-        if [[ $(count_failing) -eq $failing_before ]]; then
-            # libFuzzer stopped without leaving an input: a broken harness or build; show why.
-            tail -20 "$log" >&2
-            broken=1
-            break
-        fi
-        [[ $keep_going -eq 1 ]] || break
-        echo "   failing input kept; going on"
-    done
+    # One fuzzer process: libFuzzer stops at the first failing input; with --keep-going it is
+    # started again with what is left of its share of the budget (at most 100 times). Writes
+    # "executions broken" to $2.
+    fuzz_worker() {
+        local worker_log=$1 result=$2 share=$3
+        local started=$SECONDS executions=0 broken=0 attempt left status done_now failing_before
+        local attempt_flags=()
+        for attempt in $(seq 1 100); do
+            case "$budget" in
+                *runs) left=$((share - executions)); attempt_flags=(-runs="$left") ;;
+                *) left=$((${budget_flags[0]#-max_total_time=} - (SECONDS - started))); attempt_flags=(-max_total_time="$left") ;;
+            esac
+            [[ $left -le 0 ]] && break
+            failing_before=$(count_failing)
+            status=0
+            # The Swift runtime's crash reporter and AddressSanitizer get in each other's way: let
+            # libFuzzer report traps.
+            SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
+                "$binary" "${attempt_flags[@]}" "${flags[@]}" "$corpus" "$fuzz/Seeds/$name" >"$worker_log.attempt" 2>&1 || status=$?
+            cat "$worker_log.attempt" >>"$worker_log"
+            done_now=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$worker_log.attempt" | tail -1 | grep -o '[0-9]*$' || true)
+            executions=$((executions + ${done_now:-0}))
+            rm -f "$worker_log.attempt"
+            [[ $status -eq 0 ]] && break
+            recheck_timeouts
+            if [[ $(count_failing) -eq $failing_before && $unconfirmed_now -gt 0 ]]; then
+                [[ $keep_going -eq 1 ]] && continue
+                break
+            fi
+            if [[ $(count_failing) -eq $failing_before ]]; then
+                # libFuzzer stopped without leaving an input: a broken harness or build; show why.
+                tail -20 "$worker_log" >&2
+                broken=1
+                break
+            fi
+            [[ $keep_going -eq 1 ]] || break
+            echo "   failing input kept; going on"
+        done
+        echo "$executions $broken" >"$result"
+    }
+    total=0
+    [[ "$budget" == *runs ]] && total=${budget%runs}
+    if [[ $workers -eq 1 ]]; then
+        fuzz_worker "$log" "$log.result" "$total"
+    else
+        for worker in $(seq 1 "$workers"); do
+            share=$((total / workers + (worker <= total % workers ? 1 : 0)))
+            fuzz_worker "$log.worker$worker" "$log.result$worker" "$share" &
+        done
+        wait
+        for worker in $(seq 1 "$workers"); do
+            { echo "==== worker $worker"; cat "$log.worker$worker"; } >>"$log"
+            rm -f "$log.worker$worker"
+            cat "$log.result$worker" >>"$log.result"
+            rm -f "$log.result$worker"
+        done
+    fi
+    executions=$(awk '{ sum += $1 } END { print sum + 0 }' "$log.result")
+    broken=$(awk '{ if ($2 > 0) broken = 1 } END { print broken + 0 }' "$log.result")
+    rm -f "$log.result"
     after=$(count_failing)
     found=$((after - before + broken))
     [[ $found -gt 0 ]] && failed=1
