@@ -79,7 +79,7 @@ public enum CausalLanguageModelBenchmark {
         return file.blocks
     }
 
-    /// Runs the job; `onStep(step, loss)` after each training step.
+    /// Runs the job (0 steps: load and generation only); `onStep(step, loss)` after each training step.
     public static func run(model path: String, blocks: [[Int32]], settings: Settings,
                            onStep: (Int, Double) -> Void = { _, _ in }) throws -> Report {
         let needed = settings.steps * settings.batchSize
@@ -129,7 +129,7 @@ public enum CausalLanguageModelBenchmark {
         return Report(
             quantizedBase: settings.quantizedBase, gradientCheckpointing: settings.gradientCheckpointing, modelLoadSeconds: loadSeconds, initialLoss: initialLoss,
             steps: settings.steps, tokensPerStep: tokensPerStep, trainSeconds: trainSeconds,
-            trainTokensPerSecond: Double(tokensPerStep * settings.steps) / trainSeconds,
+            trainTokensPerSecond: Double(tokensPerStep * settings.steps) / max(trainSeconds, 1e-9),
             firstStepSeconds: stepSeconds.first ?? 0, secondsPerStepMedian: median(stepSeconds), losses: losses,
             trainFLOPs: MatrixProductCounter.floatingPointOperations - flopsBefore, generation: generation)
     }

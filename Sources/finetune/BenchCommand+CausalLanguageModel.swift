@@ -36,7 +36,7 @@ extension BenchCommand {
         }
         if Console.errorIsTerminal { Console.error("") }
         try Console.jsonLine(CausalReport(
-            job: job, report: report, stepGFLOPs: report.trainFLOPs / report.trainSeconds / 1e9, sgemmGFLOPs: Self.measureSGEMM(),
+            job: job, report: report, stepGFLOPs: report.trainFLOPs / max(report.trainSeconds, 1e-9) / 1e9, sgemmGFLOPs: Self.measureSGEMM(),
             peakRSSMiB: Self.peakResidentMiB(), peakTensorMiB: Double(BufferPool.shared.peakLiveBytes) / 1_048_576,
             totalSeconds: Date().timeIntervalSince(processStart)))
     }
