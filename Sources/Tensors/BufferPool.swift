@@ -14,8 +14,11 @@ public final class BufferPool: @unchecked Sendable {
     var capacityBytes = 384 << 20
 
     private let lock = NSLock()
-    private var idle: [Int: [UnsafeMutableRawPointer]] = [:]  // size class bytes → blocks
-    private var idleBytes = 0
+    /// Size class bytes → idle blocks, each with the round (`endRound`) in which it went idle.
+    private var idle: [Int: [(block: UnsafeMutableRawPointer, round: Int)]] = [:]
+    /// Bytes of the idle blocks kept for reuse.
+    private(set) var idleBytes = 0
+    private var round = 0
     /// Bytes handed out and not yet released, and the most there ever were (for memory reports).
     public private(set) var liveBytes = 0
     public private(set) var peakLiveBytes = 0
@@ -40,7 +43,7 @@ public final class BufferPool: @unchecked Sendable {
             // The smallest idle block that fits, up to twice the size (sequence lengths vary per batch).
             var candidate = size
             while candidate <= 2 * size {
-                if let block = idle[candidate]?.popLast() {
+                if let block = idle[candidate]?.popLast()?.block {
                     idleBytes -= candidate
                     liveBytes += candidate - size
                     peakLiveBytes = max(peakLiveBytes, liveBytes)
@@ -71,7 +74,7 @@ public final class BufferPool: @unchecked Sendable {
         liveBytes -= capacity
         guard capacity >= BufferPool.minimumPooledBytes else { lock.unlock(); free(pointer); return }
         if idleBytes + capacity <= capacityBytes {
-            idle[capacity, default: []].append(pointer)
+            idle[capacity, default: []].append((pointer, round))
             idleBytes += capacity
             lock.unlock()
         } else {
@@ -87,6 +90,25 @@ public final class BufferPool: @unchecked Sendable {
         idle = [:]
         idleBytes = 0
         lock.unlock()
-        for (size, list) in blocks { list.forEach { munmap($0, size) } }
+        for (size, list) in blocks { list.forEach { munmap($0.block, size) } }
+    }
+
+    /// Marks the end of a round of work (a training step) and frees the idle blocks that went
+    /// idle before the previous round and were not taken since: the sizes a step no longer
+    /// asks for (batches of other lengths) are given back instead of piling up to the capacity,
+    /// while the blocks every step reuses stay.
+    public func endRound() {
+        lock.lock()
+        var stale: [(block: UnsafeMutableRawPointer, size: Int)] = []
+        for (size, list) in idle {
+            let (old, recent) = (list.filter { $0.round < round }, list.filter { $0.round >= round })
+            guard !old.isEmpty else { continue }
+            stale += old.map { ($0.block, size) }
+            idle[size] = recent.isEmpty ? nil : recent
+            idleBytes -= old.count * size
+        }
+        round += 1
+        lock.unlock()
+        for (block, size) in stale { munmap(block, size) }
     }
 }

@@ -120,6 +120,7 @@ public enum CausalLanguageModelBenchmark {
             loss.backward()
             optimizer.step(learningRate: settings.learningRate)
             model.clearGradients()
+            BufferPool.shared.endRound()
             stepSeconds.append(Date().timeIntervalSince(stepStart))
             losses.append(Double(loss.item))
             onStep(step + 1, Double(loss.item))

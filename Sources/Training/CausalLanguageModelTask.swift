@@ -68,6 +68,7 @@ public final class CausalLanguageModelTask: TrainingTask {
                 let loss = model.loss(batch, labels: collated.labels, context: .evaluation())
                 lossSum += Double(loss.item) * Double(collated.lossTokenCount)
                 scored += collated.lossTokenCount
+                BufferPool.shared.endRound()
             }
         }
         let meanLoss = lossSum / Double(max(scored, 1))

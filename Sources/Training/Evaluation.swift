@@ -76,6 +76,7 @@ public func evaluateClassifier(
             lossSum += Double(crossEntropy(logits: logits, labels: batch.labels).item) * Double(indices.count)
             predictions += argmaxRows(logits)
             labels += batch.labels.map(Int.init)
+            BufferPool.shared.endRound()
         }
     }
     let labelCount = model.labelCount

@@ -114,6 +114,7 @@ public final class Trainer {
             state.globalStep += 1
             state.epoch = Double(state.globalStep) / Double(stepsPerEpoch)
             tokensSeen += tokens
+            BufferPool.shared.endRound()
             let elapsed = Date().timeIntervalSince(start)
             onEvent(.step(StepProgress(step: state.globalStep, totalSteps: totalSteps, epoch: state.epoch, loss: lossValue,
                                        learningRate: Double(learningRate), tokensPerSecond: Double(tokensSeen) / max(elapsed, 1e-9),
