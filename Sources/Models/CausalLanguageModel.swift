@@ -49,8 +49,8 @@ extension CausalLanguageModel {
     /// predicts `labels[t + 1]` of its sequence; -100 is ignored; the cross-entropy is averaged over
     /// the counted targets, or summed and divided by `itemCount` when given (gradient
     /// accumulation's `num_items_in_batch`). Only the scored positions go through the output head
-    /// (a prompt's tokens in supervised fine-tuning, padding, each sequence's last token), fused
-    /// with the loss when the head is frozen. → scalar.
+    /// (not a prompt's tokens in supervised fine-tuning, nor padding, nor each sequence's last
+    /// token), fused with the loss when the head is frozen. → scalar.
     public func loss(_ batch: TokenBatch, labels: [Int32], context: ForwardContext, itemCount: Int? = nil) -> Tensor {
         let targets = shiftedCausalLabels(labels, batchSize: batch.batchSize, length: batch.sequenceLength)  // (B·T)
         let scored = targets.indices.filter { targets[$0] >= 0 }

@@ -82,7 +82,7 @@ public enum CausalLanguageModelBenchmark {
     /// Runs the job (0 steps: load and generation only); `onStep(step, loss)` after each training step.
     public static func run(model path: String, blocks: [[Int32]], settings: Settings,
                            onStep: (Int, Double) -> Void = { _, _ in }) throws -> Report {
-        let needed = settings.steps * settings.batchSize
+        let needed = max(settings.steps, 1) * settings.batchSize  // the first batch gives the initial loss
         guard blocks.count >= needed else {
             throw ConfigError(key: "blocks", "\(blocks.count) blocks for \(settings.steps) steps of \(settings.batchSize)")
         }
