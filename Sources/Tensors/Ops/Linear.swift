@@ -8,11 +8,6 @@ public enum WeightLayout: Sendable {
     case inputsByOutputs
 }
 
-/// Floating-point operations done by `gemm` so far (2·m·n·k each), for GFLOP/s figures.
-public enum MatrixProductCounter {
-    nonisolated(unsafe) public static var floatingPointOperations: Double = 0
-}
-
 /// BLAS runs one thread per call: the toolkit splits work over the cores itself (large products
 /// by rows or columns, attention by head), so BLAS threads never spin idle beside the workers.
 let blasSingleThreaded: Void = fk_set_blas_threads(1)
@@ -26,7 +21,7 @@ public func gemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     _ = blasSingleThreaded
-    MatrixProductCounter.floatingPointOperations += 2 * Double(m) * Double(n) * Double(k)
+    MatrixProductCounter.add(2 * Double(m) * Double(n) * Double(k))
     if m == 1 {  // a vector times a matrix (generating one token): the matrix-vector kernel reads B once
         vectorProduct(transposeA: transposeA, transposeB: transposeB, n: n, k: k, alpha: alpha, a: a, lda: lda,
                       b: b, ldb: ldb, beta: beta, c: c)

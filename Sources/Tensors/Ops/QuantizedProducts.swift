@@ -13,7 +13,7 @@ enum QuantizedProducts {
 
     /// y[m, out] = x[m, in] · Wᵀ (overwritten).
     static func product(_ x: UnsafePointer<Float>, rows m: Int, weight: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
-        MatrixProductCounter.floatingPointOperations += 2 * Double(m) * Double(weight.count)
+        MatrixProductCounter.add(2 * Double(m) * Double(weight.count))
         guard m > 0 else { return }
         if m == 1 {  // one token (a generation step): read 0.6–1 byte a weight instead of decoding 4
             vectorProduct(x, weight: weight, into: y)
@@ -25,7 +25,7 @@ enum QuantizedProducts {
     /// dX[m, in] += dY[m, out] · W.
     static func inputGradient(_ gradOutput: UnsafePointer<Float>, rows m: Int, weight: QuantizedMatrix,
                               accumulatingInto gradInput: UnsafeMutablePointer<Float>) {
-        MatrixProductCounter.floatingPointOperations += 2 * Double(m) * Double(weight.count)
+        MatrixProductCounter.add(2 * Double(m) * Double(weight.count))
         guard m > 0 else { return }
         _ = blasSingleThreaded
         // Workers own disjoint runs of whole blocks of columns, so their sums never meet.
