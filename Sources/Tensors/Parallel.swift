@@ -1,7 +1,9 @@
 import CKernels
 import Foundation
 
-/// Splitting work over the cores.
+/// Splitting work over the cores: parallel regions run on a pool of persistent threads
+/// (`fk_parallel_run`) whose workers spin briefly between regions, since a step of training or
+/// generation runs hundreds of regions of tens of microseconds each.
 public enum Parallel {
     /// Worker count: the active processors, at most 8.
     public static let workerCount = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -17,13 +19,8 @@ public enum Parallel {
             for unit in 0..<units { body(unit, 0) }
             return
         }
-        isActive = true
-        defer { isActive = false }
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for unit in stride(from: worker, to: units, by: workers) { shared.value(unit, worker) }
-            }
+        run(parts: workers) { worker in
+            for unit in stride(from: worker, to: units, by: workers) { body(unit, worker) }
         }
     }
 
@@ -32,22 +29,28 @@ public enum Parallel {
     public static func forChunks(count: Int, minimumPerWorker: Int = 32_768, _ body: (Range<Int>) -> Void) {
         let workers = min(workerCount, max(1, count / max(minimumPerWorker, 1)))
         guard workers > 1, !isActive else { body(0..<count); return }
+        let chunk = (count + workers - 1) / workers
+        run(parts: workers) { worker in
+            let start = worker * chunk
+            if start < count { body(start..<min(start + chunk, count)) }
+        }
+    }
+
+    /// The pool's threads besides the caller's (started on first use).
+    private static let poolThreads: Int = fk_parallel_start(workerCount - 1)
+
+    /// Runs `part(p)` for p in 0..<parts on the worker pool (`fk_parallel_run`), p = 0 on this thread.
+    private static func run(parts: Int, _ part: (Int) -> Void) {
+        _ = poolThreads
         isActive = true
         defer { isActive = false }
-        let chunk = (count + workers - 1) / workers
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = worker * chunk
-                if start < count { shared.value(start..<min(start + chunk, count)) }
+        withoutActuallyEscaping(part) { part in
+            var task = part
+            withUnsafeMutablePointer(to: &task) { task in
+                fk_parallel_run(parts, { context, part in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                }, task)
             }
         }
     }
-}
-
-/// A value handed to worker threads that the caller guarantees is used safely (each worker
-/// writes disjoint memory).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

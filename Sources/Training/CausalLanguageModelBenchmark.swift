@@ -22,6 +22,8 @@ public enum CausalLanguageModelBenchmark {
         public var generationRepeats = 3
         public var quantizedBase = false
         public var gradientCheckpointing = false
+        /// Generation steps quantise their activations to int8 (`GenerationConfig.int8Activations`).
+        public var int8Activations = false
         public var skipGeneration = false
         public init() {}
     }
@@ -29,6 +31,7 @@ public enum CausalLanguageModelBenchmark {
     public struct Report: Encodable {
         public let quantizedBase: Bool
         public let gradientCheckpointing: Bool
+        public let int8Activations: Bool
         public let modelLoadSeconds: Double
         public let initialLoss: Double
         public let steps: Int
@@ -42,7 +45,8 @@ public enum CausalLanguageModelBenchmark {
         public let generation: Generation?
 
         enum CodingKeys: String, CodingKey {
-            case quantizedBase = "quantized_base", gradientCheckpointing = "gradient_checkpointing", modelLoadSeconds = "model_load_s", initialLoss = "initial_loss_batch0_eval"
+            case quantizedBase = "quantized_base", gradientCheckpointing = "gradient_checkpointing"
+            case int8Activations = "int8_activations", modelLoadSeconds = "model_load_s", initialLoss = "initial_loss_batch0_eval"
             case steps, tokensPerStep = "tokens_per_step", trainSeconds = "train_s", trainTokensPerSecond = "train_tokens_per_s"
             case firstStepSeconds = "first_step_s", secondsPerStepMedian = "s_per_step_median", losses
             case trainFLOPs = "train_flops", generation
@@ -128,7 +132,8 @@ public enum CausalLanguageModelBenchmark {
         let trainSeconds = Date().timeIntervalSince(trainStart)
         let tokensPerStep = settings.batchSize * blocks[0].count
         return Report(
-            quantizedBase: settings.quantizedBase, gradientCheckpointing: settings.gradientCheckpointing, modelLoadSeconds: loadSeconds, initialLoss: initialLoss,
+            quantizedBase: settings.quantizedBase, gradientCheckpointing: settings.gradientCheckpointing,
+            int8Activations: settings.int8Activations, modelLoadSeconds: loadSeconds, initialLoss: initialLoss,
             steps: settings.steps, tokensPerStep: tokensPerStep, trainSeconds: trainSeconds,
             trainTokensPerSecond: Double(tokensPerStep * settings.steps) / max(trainSeconds, 1e-9),
             firstStepSeconds: stepSeconds.first ?? 0, secondsPerStepMedian: median(stepSeconds), losses: losses,
@@ -138,6 +143,9 @@ public enum CausalLanguageModelBenchmark {
     /// Greedy generation of exactly `generatedTokens` (no stop at EOS) after the chat prompt: a
     /// warm-up of 8 tokens, then per round one 1-token call (prefill) and one full call.
     static func generate(_ languageModel: LanguageModel, settings: Settings) throws -> Generation {
+        guard !settings.int8Activations || ActivationQuantization.isEnabled else {
+            return try ActivationQuantization.withInt8Activations { try generate(languageModel, settings: settings) }
+        }
         let model = languageModel.model
         let promptIDs = try languageModel.promptIDs(prompt, chat: true)
         _ = model.greedyContinuation(of: promptIDs, maxNewTokens: 8)

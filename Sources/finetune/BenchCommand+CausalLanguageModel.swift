@@ -28,6 +28,7 @@ extension BenchCommand {
         var settings = CausalLanguageModelBenchmark.Settings()
         settings.quantizedBase = quantizedBase
         settings.gradientCheckpointing = gradientCheckpointing
+        settings.int8Activations = int8Activations
         if let maxSteps { settings.steps = maxSteps }
         let report = try CausalLanguageModelBenchmark.run(
             model: model ?? "models/SmolLM2-135M-Instruct.Q4_1.gguf", blocks: blocks, settings: settings

@@ -23,6 +23,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "causal_lm_lora: recompute each layer's activations in the backward pass.")
     var gradientCheckpointing = false
 
+    @Flag(name: .long, help: "causal_lm_lora: generation steps quantise their activations to int8, as llama.cpp does.")
+    var int8Activations = false
+
     @Option(name: .long, help: "The shared folder with bench/ and data/.")
     var shared = "../shared"
 

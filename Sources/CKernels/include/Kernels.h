@@ -116,6 +116,25 @@ void fk_dequantize_blocks(fk_block_format format, const uint8_t *w, size_t row_b
 // y[rows] = W[rows, 32·blocks] · x[32·blocks], reading the blocks directly (x stays float32).
 void fk_quantized_matvec(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows, size_t blocks,
                          const float *x, float *y);
+// x[32·blocks] quantised per block of 32 to int8, as llama.cpp's Q8_1: scale[b] = max|x_b|/127,
+// q = x/scale rounded to nearest (ties to even), sum[b] = scale[b]·Σq (≈ Σx_b).
+void fk_quantize_activations(const float *x, size_t blocks, int8_t *q, float *scale, float *sum);
+// y[rows] = W · x with x given as fk_quantize_activations made it: each block one integer dot
+// product of quants, times d·scale (plus m·sum for Q4_1, minus 8·d·sum for Q4_0). An
+// approximation of the float product (x keeps ~8 bits a block), for generation steps.
+void fk_quantized_matvec_int8(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows, size_t blocks,
+                              const int8_t *q, const float *scale, const float *sum, float *y);
+
+// ---- worker threads ---------------------------------------------------------------------------
+// One part of a parallel region: part is 0 on the calling thread, 1… on the pool's threads.
+typedef void (*fk_parallel_task)(void *context, size_t part);
+// Starts `threads` persistent worker threads (once; later calls change nothing) and returns how
+// many run. Between regions they spin briefly, then sleep.
+size_t fk_parallel_start(size_t threads);
+// Runs task(context, part) for every part in 0..<parts, part 0 on the calling thread and the
+// others on the pool's threads, and returns when all are done. With too few threads, or while
+// another region runs, the caller runs every part itself, in order.
+void fk_parallel_run(size_t parts, fk_parallel_task task, void *context);
 
 // ---- rotary position embedding ------------------------------------------------------------
 // Rotates pairs (i, i + half) of every head of x[rows, heads, 2·half] by the angle whose cosine

@@ -27,10 +27,15 @@ public struct GenerationConfig: Sendable, Equatable {
     /// Keep keys and values between steps (one forward over the prompt, then one per new token).
     /// Without it every step runs the whole sequence again, as transformers' `use_cache=False`.
     public var useCache: Bool
+    /// With a quantised model, quantise each step's activations to int8 blocks before the
+    /// products, as llama.cpp does (`ActivationQuantization`): faster steps, scores within a few
+    /// percent of the exact ones, so a near tie can pick another token. The prompt's pass stays exact.
+    public var int8Activations: Bool
 
     public init(
         maxNewTokens: Int = 32, temperature: Float = 0, topK: Int = 0, topP: Float = 1, repetitionPenalty: Float = 1,
-        eosTokenIDs: Set<Int32>? = nil, stopStrings: [String] = [], seed: UInt64 = 0, useCache: Bool = true
+        eosTokenIDs: Set<Int32>? = nil, stopStrings: [String] = [], seed: UInt64 = 0, useCache: Bool = true,
+        int8Activations: Bool = false
     ) {
         self.maxNewTokens = maxNewTokens
         self.temperature = temperature
@@ -41,6 +46,7 @@ public struct GenerationConfig: Sendable, Equatable {
         self.stopStrings = stopStrings
         self.seed = seed
         self.useCache = useCache
+        self.int8Activations = int8Activations
     }
 
     /// Whether tokens are chosen by the highest score rather than sampled.

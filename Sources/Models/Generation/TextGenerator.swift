@@ -58,6 +58,11 @@ public final class TextGenerator {
         var newIDs: [Int32] = []
         newIDs.reserveCapacity(config.maxNewTokens)
         var stopReason = GenerationResult.StopReason.maxNewTokens
+        // The steps of one token, with int8 activations when asked for.
+        func step(_ ids: [Int32], cache: KeyValueCache) -> Tensor {
+            guard config.int8Activations else { return model.forward(ids: ids, cache: cache) }
+            return ActivationQuantization.withInt8Activations { model.forward(ids: ids, cache: cache) }
+        }
         if config.maxNewTokens > 0 {
             let cache = model.makeCache(batchSize: 1)
             var scores = model.forward(ids: prompt, cache: cache)  // (1, V)
@@ -78,7 +83,7 @@ public final class TextGenerator {
                 }
                 if newIDs.count == config.maxNewTokens { break }
                 if config.useCache {
-                    scores = model.forward(ids: [next], cache: cache)  // (1, V): only the new token's work
+                    scores = step([next], cache: cache)  // (1, V): only the new token's work
                 } else {
                     cache.reset()
                     scores = model.forward(ids: prompt + newIDs, cache: cache)  // (1, V): the whole sequence again

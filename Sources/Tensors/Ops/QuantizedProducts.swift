@@ -79,15 +79,34 @@ enum QuantizedProducts {
         }
     }
 
-    /// y[out] = W · x straight from the blocks, split over the cores by rows.
+    /// y[out] = W · x straight from the blocks, split over the cores by rows; with x quantised to
+    /// int8 blocks first while `ActivationQuantization.isEnabled`.
     private static func vectorProduct(_ x: UnsafePointer<Float>, weight: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
         let workers = workerCount(multiplyAdds: weight.count)
         let rowsPerWorker = (weight.rows + workers - 1) / workers
-        Parallel.forEach(units: workers) { part, _ in
-            let start = part * rowsPerWorker, count = min(rowsPerWorker, weight.rows - start)
-            guard count > 0 else { return }
-            fk_quantized_matvec(weight.format.kernelFormat, weight.rowBlocks(start), weight.bytesPerRow, count,
-                                weight.blocksPerRow, x, y + start)
+        let format = weight.format.kernelFormat, blocks = weight.blocksPerRow
+        guard ActivationQuantization.isEnabled else {
+            Parallel.forEach(units: workers) { part, _ in
+                let start = part * rowsPerWorker, count = min(rowsPerWorker, weight.rows - start)
+                guard count > 0 else { return }
+                fk_quantized_matvec(format, weight.rowBlocks(start), weight.bytesPerRow, count, blocks, x, y + start)
+            }
+            return
+        }
+        // x's quants (32 a block) and each block's scale and scaled sum, made once for all workers.
+        var quants = [Int8](repeating: 0, count: blocks * QuantizedMatrix.Format.valuesPerBlock)
+        var scales = [Float](repeating: 0, count: 2 * blocks)  // scale[blocks], sum[blocks]
+        quants.withUnsafeMutableBufferPointer { quants in
+            scales.withUnsafeMutableBufferPointer { scales in
+                let q = quants.baseAddress!, scale = scales.baseAddress!, sum = scale + blocks
+                fk_quantize_activations(x, blocks, q, scale, sum)
+                Parallel.forEach(units: workers) { part, _ in
+                    let start = part * rowsPerWorker, count = min(rowsPerWorker, weight.rows - start)
+                    guard count > 0 else { return }
+                    fk_quantized_matvec_int8(format, weight.rowBlocks(start), weight.bytesPerRow, count, blocks,
+                                             q, scale, sum, y + start)
+                }
+            }
         }
     }
 
