@@ -83,7 +83,8 @@ double fk_cross_entropy_to_gradient(float *logits, const int32_t *labels, size_t
 void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,
               float lr, float beta1, float beta2, float eps, float weight_decay,
               float bias_correction1, float bias_correction2);
-// Sum of squares (for gradient-norm clipping and finiteness checks), in double.
+// Sum of squares (for gradient-norm clipping and finiteness checks): runs of 64 in float, their
+// sums in double.
 double fk_sum_squares(const float *x, size_t n);
 
 // ---- memory ------------------------------------------------------------------------------

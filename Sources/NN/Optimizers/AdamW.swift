@@ -60,9 +60,13 @@ public final class AdamW {
         let correction2 = 1 - pow(settings.beta2, Float(stepCount))
         for slot in slots {
             guard let grad = slot.tensor.grad else { continue }
-            fk_adamw(slot.tensor.pointer, grad.pointer, slot.firstMoment.pointer, slot.secondMoment.pointer, slot.tensor.count,
-                     learningRate, settings.beta1, settings.beta2, settings.epsilon,
-                     slot.decays ? settings.weightDecay : 0, correction1, correction2)
+            // Element by element, so large parameters (a full fine-tune's embeddings) split over the cores.
+            Parallel.forChunks(count: slot.tensor.count, minimumPerWorker: 1 << 15) { range in
+                let start = range.lowerBound
+                fk_adamw(slot.tensor.pointer + start, grad.pointer + start, slot.firstMoment.pointer + start,
+                         slot.secondMoment.pointer + start, range.count, learningRate, settings.beta1, settings.beta2,
+                         settings.epsilon, slot.decays ? settings.weightDecay : 0, correction1, correction2)
+            }
         }
     }
 

@@ -7,9 +7,26 @@ public func gradientNorm(_ parameters: [Tensor]) -> Double {
     var total: Double = 0
     for parameter in parameters {
         guard let grad = parameter.grad else { continue }
-        total += fk_sum_squares(grad.pointer, grad.count)
+        total += sumOfSquares(grad)
     }
     return total.squareRoot()
+}
+
+/// Σx² of a tensor, large ones split over the cores (the partial sums added in chunk order, so
+/// the result depends only on the tensor).
+func sumOfSquares(_ tensor: Tensor) -> Double {
+    let chunkSize = 1 << 16
+    let chunks = (tensor.count + chunkSize - 1) / chunkSize
+    guard chunks > 1 else { return fk_sum_squares(tensor.pointer, tensor.count) }
+    var partials = [Double](repeating: 0, count: chunks)
+    partials.withUnsafeMutableBufferPointer { partials in
+        let sums = partials.baseAddress!
+        Parallel.forEach(units: chunks) { chunk, _ in
+            let start = chunk * chunkSize
+            sums[chunk] = fk_sum_squares(tensor.pointer + start, min(chunkSize, tensor.count - start))
+        }
+    }
+    return partials.reduce(0, +)
 }
 
 /// Scales gradients so their global norm is at most `maxNorm` (`clip_grad_norm_`, with its 1e-6);
@@ -21,7 +38,9 @@ public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Double) -> Double 
     let factor = Float(maxNorm / (norm + 1e-6))
     for parameter in parameters {
         guard let grad = parameter.grad else { continue }
-        fk_scale(factor, grad.pointer, grad.pointer, grad.count)
+        Parallel.forChunks(count: grad.count, minimumPerWorker: 1 << 16) { range in
+            fk_scale(factor, grad.pointer + range.lowerBound, grad.pointer + range.lowerBound, range.count)
+        }
     }
     return norm
 }
