@@ -24,16 +24,18 @@ public enum Activation: String, Sendable, Codable {
     }
 }
 
-/// Applies `activation` elementwise.
+/// Applies `activation` elementwise (large tensors split over the cores, forward and backward).
 public func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
     let output = Tensor(uninitialized: x.shape)
-    let n = x.count
-    switch activation {
-    case .gelu: fk_gelu(x.pointer, output.pointer, n)
-    case .geluTanh: fk_gelu_tanh(x.pointer, output.pointer, n)
-    case .relu: fk_relu(x.pointer, output.pointer, n)
-    case .tanh: fk_tanh(x.pointer, output.pointer, n)
-    case .silu: fk_silu(x.pointer, output.pointer, n)
+    Parallel.forChunks(count: x.count) { range in
+        let input = x.pointer + range.lowerBound, result = output.pointer + range.lowerBound, n = range.count
+        switch activation {
+        case .gelu: fk_gelu(input, result, n)
+        case .geluTanh: fk_gelu_tanh(input, result, n)
+        case .relu: fk_relu(input, result, n)
+        case .tanh: fk_tanh(input, result, n)
+        case .silu: fk_silu(input, result, n)
+        }
     }
     if x.isRecording {
         output.requiresGrad = true
@@ -41,12 +43,16 @@ public func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
         output.record(inputs: [x]) { output in
             let gradOutput = output.grad!.pointer
             let gradInput = x.gradientPointer()
-            switch activation {
-            case .gelu: fk_gelu_backward(saved.pointer, gradOutput, gradInput, n)
-            case .geluTanh: fk_gelu_tanh_backward(saved.pointer, gradOutput, gradInput, n)
-            case .relu: fk_relu_backward(saved.pointer, gradOutput, gradInput, n)
-            case .tanh: fk_tanh_backward(saved.pointer, gradOutput, gradInput, n)
-            case .silu: fk_silu_backward(saved.pointer, gradOutput, gradInput, n)
+            Parallel.forChunks(count: x.count) { range in
+                let start = range.lowerBound, n = range.count
+                let values = saved.pointer + start, upstream = gradOutput + start, downstream = gradInput + start
+                switch activation {
+                case .gelu: fk_gelu_backward(values, upstream, downstream, n)
+                case .geluTanh: fk_gelu_tanh_backward(values, upstream, downstream, n)
+                case .relu: fk_relu_backward(values, upstream, downstream, n)
+                case .tanh: fk_tanh_backward(values, upstream, downstream, n)
+                case .silu: fk_silu_backward(values, upstream, downstream, n)
+                }
             }
         }
     }
