@@ -8,7 +8,8 @@ import Foundation
     import Darwin
 #endif
 
-/// A whole regular file mapped read-only into memory with `mmap`; unmapped when released.
+/// A regular file mapped into memory with `mmap`, whole and read-only or a range of it
+/// copy-on-write; unmapped when released.
 ///
 /// Pages are read from disk only when touched. The file must not be truncated by another process
 /// while mapped: the operating system signals (`SIGBUS`) an access past the new end.
@@ -16,8 +17,24 @@ final class MemoryMappedFile {
     /// The file's bytes. Empty (with no base address) for an empty file, which is not mapped.
     let bytes: UnsafeRawBufferPointer
 
-    /// Maps the file at `url`, which must be a regular file.
-    init(url: URL) throws {
+    /// Where the mapping starts and how long it is (for `munmap`): the file's first page and
+    /// `bytes` for a whole file; for a range, the pages that cover it.
+    private let mappedStart: UnsafeMutableRawPointer?
+    private let mappedLength: Int
+
+    /// Maps the file at `url`, which must be a regular file, read-only.
+    convenience init(url: URL) throws {
+        try self.init(url: url, range: nil)
+    }
+
+    /// Maps `range` of the file's bytes copy-on-write (`MAP_PRIVATE`, writable): the bytes can be
+    /// written, and what is written stays in this process's memory; the file never changes.
+    /// Untouched pages cost no memory; pages read are shared with the page cache.
+    convenience init(url: URL, copyOnWriteRange range: Range<Int>) throws {
+        try self.init(url: url, range: range)
+    }
+
+    private init(url: URL, range: Range<Int>?) throws {
         let descriptor = try FileSystemCalls.open(url, flags: O_RDONLY | O_CLOEXEC)
         defer { FileSystemCalls.close(descriptor) }
 
@@ -31,26 +48,40 @@ final class MemoryMappedFile {
         guard let size = Int(exactly: information.st_size), size >= 0 else {
             throw FormatError(.inputOutput, file: url, detail: "file size \(information.st_size) is not addressable")
         }
-        if size == 0 {
+        let wanted = range ?? 0..<size
+        guard wanted.lowerBound >= 0, wanted.upperBound <= size else {
+            throw FormatError(.inputOutput, file: url, detail: "bytes \(wanted) lie outside the file's \(size) bytes")
+        }
+        if wanted.isEmpty {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            mappedStart = nil
+            mappedLength = 0
             return
         }
-        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0),
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let firstPage = wanted.lowerBound / page * page
+        let length = wanted.upperBound - firstPage
+        let protection = range == nil ? PROT_READ : PROT_READ | PROT_WRITE
+        guard let address = mmap(nil, length, protection, MAP_PRIVATE, descriptor, off_t(firstPage)),
             address != UnsafeMutableRawPointer(bitPattern: -1)
         else {
-            throw FileSystemCalls.failure("cannot memory-map \(size) bytes of", url)
+            throw FileSystemCalls.failure("cannot memory-map \(length) bytes of", url)
         }
-        bytes = UnsafeRawBufferPointer(start: address, count: size)
+        mappedStart = address
+        mappedLength = length
+        bytes = UnsafeRawBufferPointer(start: address + (wanted.lowerBound - firstPage), count: wanted.count)
     }
 
-    /// Lets the operating system drop the pages holding `range` (bytes of the file) from memory;
-    /// they are read from the file again if touched again. The mapping is read-only, so nothing
-    /// is lost: this only keeps data that was copied out from being held twice.
+    /// Lets the operating system drop the pages holding `range` (bytes of a whole-file mapping)
+    /// from memory; they are read from the file again if touched again. The mapping is
+    /// read-only, so nothing is lost: this only keeps data that was copied out from being held
+    /// twice. Pages the range shares with its neighbours are kept.
     func releasePages(_ range: Range<Int>) {
         guard let base = bytes.baseAddress, !range.isEmpty else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = range.lowerBound / page * page
-        let end = min((range.upperBound + page - 1) / page * page, (bytes.count + page - 1) / page * page)
+        let start = (range.lowerBound + page - 1) / page * page
+        let end = range.upperBound == bytes.count ? (bytes.count + page - 1) / page * page : range.upperBound / page * page
+        guard start < end else { return }
         #if canImport(Darwin)
             _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_FREE)
         #else
@@ -59,8 +90,6 @@ final class MemoryMappedFile {
     }
 
     deinit {
-        if let address = bytes.baseAddress {
-            munmap(UnsafeMutableRawPointer(mutating: address), bytes.count)
-        }
+        if let mappedStart { munmap(mappedStart, mappedLength) }
     }
 }

@@ -108,6 +108,24 @@ public final class SafeTensorsFile: @unchecked Sendable {
         mapping.releasePages(entry.byteRange)
     }
 
+    /// The float32 tensor `name` mapped straight from the file, copy-on-write, without copying:
+    /// only the pages that are read take memory (a frozen embedding table whose rows are looked
+    /// up a few at a time), and writes stay private to this process. nil when the tensor cannot
+    /// be used in place: another dtype, no elements, a big-endian host, or bytes not aligned for floats.
+    ///
+    /// - Throws: ``FormatError`` when the tensor is missing or the range cannot be mapped.
+    public func mappedFloats(_ name: String) throws -> MappedFloats? {
+        let entry = try entry(name)
+        #if _endian(little)
+            guard entry.dtype == .F32, entry.elementCount > 0, entry.byteRange.lowerBound % MemoryLayout<Float>.alignment == 0
+            else { return nil }
+            return MappedFloats(mapping: try MemoryMappedFile(url: url, copyOnWriteRange: entry.byteRange),
+                                count: entry.elementCount)
+        #else
+            return nil
+        #endif
+    }
+
     /// The elements of an integer or boolean tensor (I64, I32, I16, I8, U8, BOOL) as `Int64`, in
     /// row-major order. Booleans read as 0 or 1.
     ///

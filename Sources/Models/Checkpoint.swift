@@ -115,13 +115,14 @@ extension Module {
     public func load(from checkpoint: Checkpoint, mapping: CheckpointMapping) throws -> LoadReport {
         var report = LoadReport()
         var used = Set<String>()
+        let mapped = try mapEmbeddingTables(from: checkpoint, mapping: mapping)
         for (path, tensor) in namedParameters() {
             let primary = mapping.key(path)
             guard let key = ([primary] + mapping.aliases(primary)).first(where: checkpoint.contains) else {
                 if mapping.mayBeMissing(path) { report.initialized.append(path); continue }
                 throw ModelError(file: checkpoint.directory.path, key: primary, "missing from the checkpoint (needed for \(path))")
             }
-            try checkpoint.copy(key, into: tensor)
+            if !mapped.contains(path) { try checkpoint.copy(key, into: tensor) }
             used.insert(key)
             report.loaded.append(path)
         }
@@ -133,5 +134,26 @@ extension Module {
             report.ignored.append(key)
         }
         return report
+    }
+
+    /// Points every float32 embedding table at its tensor in the checkpoint's file, mapped
+    /// copy-on-write, instead of copying it: a frozen table (a LoRA or head-only run) then holds
+    /// in memory only the pages of the rows looked up, and a trained one copies a page when it is
+    /// first written. Tables in other dtypes, or of another shape (reported by the copy), are
+    /// left to be copied. Returns the parameter paths mapped.
+    private func mapEmbeddingTables(from checkpoint: Checkpoint, mapping: CheckpointMapping) throws -> Set<String> {
+        var mapped = Set<String>()
+        for (modulePath, module) in namedModules() {
+            guard let embedding = module as? Embedding, case .dense(let table) = embedding.storedWeight else { continue }
+            let path = joinPath(modulePath, "weight"), primary = mapping.key(path)
+            guard let key = ([primary] + mapping.aliases(primary)).first(where: checkpoint.contains),
+                  let file = checkpoint.file(for: key), try file.entry(key).shape == table.shape,
+                  let floats = try file.mappedFloats(key)
+            else { continue }
+            let storage = TensorStorage(viewing: floats.pointer, count: floats.count, owner: floats)
+            embedding.replaceWeight(Tensor(shape: table.shape, storage: storage, requiresGrad: table.requiresGrad))
+            mapped.insert(path)
+        }
+        return mapped
     }
 }

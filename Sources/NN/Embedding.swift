@@ -21,6 +21,14 @@ public final class Embedding: QuantizableLayer {
     public var count: Int { storedWeight.shape[0] }
     public var dimensions: Int { storedWeight.shape[1] }
 
+    /// Replaces the float32 table by `weight`, of the same shape (a loader's job: the table
+    /// mapped from the checkpoint instead of copied).
+    public func replaceWeight(_ weight: Tensor) {
+        guard case .dense(let current) = storedWeight else { preconditionFailure("a quantised table cannot be replaced by float32 values") }
+        precondition(weight.shape == current.shape, "a \(weight.shape) table cannot replace a \(current.shape) one")
+        storedWeight = .dense(weight)
+    }
+
     public func quantize(_ matrix: QuantizedMatrix) {
         checkQuantizable(storedWeight, by: matrix)
         storedWeight = .quantized(matrix)

@@ -51,6 +51,9 @@ public final class TensorStorage: @unchecked Sendable {
         if ownsMemory { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), capacity: capacityBytes) }
     }
 
+    /// Whether this storage views memory owned by someone else (a mapped checkpoint).
+    public var isView: Bool { !ownsMemory }
+
     public var buffer: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: pointer, count: count)
     }
