@@ -1,9 +1,9 @@
 import CKernels
 import Foundation
 
-/// Splitting work over the cores: parallel regions run on a pool of persistent threads
-/// (`fk_parallel_run`) whose workers spin briefly between regions, since a step of training or
-/// generation runs hundreds of regions of tens of microseconds each.
+/// Splitting work over the cores: parallel regions run on a `WorkerPool` of persistent threads
+/// that spin briefly between regions, since a step of training or generation runs hundreds of
+/// regions of tens of microseconds each.
 public enum Parallel {
     /// Worker count: the active processors, at most 8.
     public static let workerCount = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -36,21 +36,12 @@ public enum Parallel {
         }
     }
 
-    /// The pool's threads besides the caller's (started on first use).
-    private static let poolThreads: Int = fk_parallel_start(workerCount - 1)
+    /// The threads regions run on besides the caller's (started on first use).
+    private static let pool = WorkerPool(threads: workerCount - 1)
 
-    /// Runs `part(p)` for p in 0..<parts on the worker pool (`fk_parallel_run`), p = 0 on this thread.
     private static func run(parts: Int, _ part: (Int) -> Void) {
-        _ = poolThreads
         isActive = true
         defer { isActive = false }
-        withoutActuallyEscaping(part) { part in
-            var task = part
-            withUnsafeMutablePointer(to: &task) { task in
-                fk_parallel_run(parts, { context, part in
-                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
-                }, task)
-            }
-        }
+        pool.run(parts: parts, part)
     }
 }

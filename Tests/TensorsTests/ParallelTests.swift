@@ -5,7 +5,8 @@ import XCTest
 /// `Parallel` on its pool of persistent threads: every unit runs exactly once, over many short
 /// regions back to back (the workers spinning between them) and after a pause long enough for
 /// them to fall asleep; a region inside a region runs serially; regions started from two threads
-/// at once both finish with every unit done.
+/// at once both finish with every unit done. A pool with more threads than a region has parts
+/// (any machine with more than two cores) runs each part once, on its own thread.
 final class ParallelTests: XCTestCase {
     func testEveryUnitRunsOnceInManyShortRegions() {
         for units in [1, 2, 3, 7, 64] {
@@ -17,6 +18,30 @@ final class ParallelTests: XCTestCase {
                 XCTAssertTrue((0..<units).allSatisfy { counts[$0] == 1 }, "\(units) units")
             }
         }
+    }
+
+    func testRegionsSmallerThanThePoolRunEachPartOnceOnItsThread() {
+        let pool = WorkerPool(threads: 5)
+        XCTAssertEqual(pool.threads, 5)
+        let slots = 6
+        let runs = UnsafeMutablePointer<Int>.allocate(capacity: slots), threads = UnsafeMutablePointer<pthread_t?>.allocate(capacity: slots)
+        defer { runs.deallocate(); threads.deallocate() }
+        for round in 0..<3_000 {
+            let parts = 1 + round % slots  // 1…6 parts on 5 threads and the caller
+            runs.initialize(repeating: 0, count: slots)
+            threads.initialize(repeating: nil, count: slots)
+            pool.run(parts: parts) { part in
+                runs[part] += 1
+                threads[part] = pthread_self()
+            }
+            XCTAssertTrue((0..<slots).allSatisfy { runs[$0] == ($0 < parts ? 1 : 0) }, "round \(round), \(parts) parts")
+            XCTAssertEqual(Set((0..<parts).map { threads[$0] }).count, parts, "each part on its own thread")
+            if round % 1_000 == 999 { Thread.sleep(forTimeInterval: 0.02) }  // let the workers fall asleep
+        }
+        // Seven parts are more than the pool's threads and the caller: the caller runs them all.
+        var order: [Int] = []
+        pool.run(parts: 7) { order.append($0) }
+        XCTAssertEqual(order, Array(0..<7))
     }
 
     func testChunksCoverTheRangeAfterTheWorkersSleep() {

@@ -129,13 +129,18 @@ void fk_quantized_matvec_int8(fk_block_format format, const uint8_t *w, size_t r
 // ---- worker threads ---------------------------------------------------------------------------
 // One part of a parallel region: part is 0 on the calling thread, 1… on the pool's threads.
 typedef void (*fk_parallel_task)(void *context, size_t part);
-// Starts `threads` persistent worker threads (once; later calls change nothing) and returns how
-// many run. Between regions they spin briefly, then sleep.
-size_t fk_parallel_start(size_t threads);
-// Runs task(context, part) for every part in 0..<parts, part 0 on the calling thread and the
-// others on the pool's threads, and returns when all are done. With too few threads, or while
-// another region runs, the caller runs every part itself, in order.
-void fk_parallel_run(size_t parts, fk_parallel_task task, void *context);
+// Persistent worker threads; between regions they spin briefly, then sleep.
+typedef struct fk_pool fk_pool;
+// A pool of up to `threads` worker threads (fewer if the system refuses some); NULL if out of memory.
+fk_pool *fk_pool_create(size_t threads);
+// The threads the pool runs.
+size_t fk_pool_threads(const fk_pool *pool);
+// Stops and joins the threads (no region may be running) and frees the pool.
+void fk_pool_destroy(fk_pool *pool);
+// Runs task(context, part) for every part in 0..<parts, part 0 on the calling thread and part p
+// on the pool's thread p, and returns when all are done. With too few threads, or while another
+// region runs, the caller runs every part itself, in order.
+void fk_pool_run(fk_pool *pool, size_t parts, fk_parallel_task task, void *context);
 
 // ---- rotary position embedding ------------------------------------------------------------
 // Rotates pairs (i, i + half) of every head of x[rows, heads, 2·half] by the angle whose cosine
