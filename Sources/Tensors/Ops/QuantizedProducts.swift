@@ -85,14 +85,20 @@ enum QuantizedProducts {
         let workers = workerCount(multiplyAdds: weight.count)
         let rowsPerWorker = (weight.rows + workers - 1) / workers
         let format = weight.format.kernelFormat, blocks = weight.blocksPerRow
-        guard ActivationQuantization.isEnabled else {
+        /// y split over the workers by rows, from x as float32 or as int8 blocks (quants, scales, sums).
+        func rows(using int8Input: (q: UnsafePointer<Int8>, scale: UnsafePointer<Float>, sum: UnsafePointer<Float>)?) {
             Parallel.forEach(units: workers) { part, _ in
                 let start = part * rowsPerWorker, count = min(rowsPerWorker, weight.rows - start)
                 guard count > 0 else { return }
-                fk_quantized_matvec(format, weight.rowBlocks(start), weight.bytesPerRow, count, blocks, x, y + start)
+                if let int8Input {
+                    fk_quantized_matvec_int8(format, weight.rowBlocks(start), weight.bytesPerRow, count, blocks,
+                                             int8Input.q, int8Input.scale, int8Input.sum, y + start)
+                } else {
+                    fk_quantized_matvec(format, weight.rowBlocks(start), weight.bytesPerRow, count, blocks, x, y + start)
+                }
             }
-            return
         }
+        guard ActivationQuantization.isEnabled else { return rows(using: nil) }
         // x's quants (32 a block) and each block's scale and scaled sum, made once for all workers.
         var quants = [Int8](repeating: 0, count: blocks * QuantizedMatrix.Format.valuesPerBlock)
         var scales = [Float](repeating: 0, count: 2 * blocks)  // scale[blocks], sum[blocks]
@@ -100,12 +106,7 @@ enum QuantizedProducts {
             scales.withUnsafeMutableBufferPointer { scales in
                 let q = quants.baseAddress!, scale = scales.baseAddress!, sum = scale + blocks
                 fk_quantize_activations(x, blocks, q, scale, sum)
-                Parallel.forEach(units: workers) { part, _ in
-                    let start = part * rowsPerWorker, count = min(rowsPerWorker, weight.rows - start)
-                    guard count > 0 else { return }
-                    fk_quantized_matvec_int8(format, weight.rowBlocks(start), weight.bytesPerRow, count, blocks,
-                                             q, scale, sum, y + start)
-                }
+                rows(using: (UnsafePointer(q), UnsafePointer(scale), UnsafePointer(sum)))
             }
         }
     }
