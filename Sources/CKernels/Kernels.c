@@ -287,31 +287,69 @@ static inline __attribute__((always_inline)) void fk_softmax_row(float *s, const
     for (size_t c = 0; c < cols; c++) s[c] *= inv;
 }
 
-FK_HOT void fk_softmax_rows(float *s, const float *bias, float scale, size_t rows, size_t cols) {
-    for (size_t r = 0; r < rows; r++) fk_softmax_row(s + r * cols, bias, scale, cols);
+// A 32-bit integer hash with full avalanche (two multiply-xorshift rounds).
+static inline uint32_t fk_mix32(uint32_t x) {
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
 }
 
-FK_HOT void fk_softmax_rows_causal(float *s, const float *bias, float scale, size_t rows, size_t cols, size_t offset) {
+// y[c] = x[c] · keep_scale where element (row, c) of the stream is kept, else 0; y may be x.
+// Eight elements to a vector: each draw depends on its element's number alone.
+static inline __attribute__((always_inline)) void fk_dropout_row(const fk_dropout_stream *d, size_t row,
+                                                                 const float *x, float *y, size_t cols) {
+    // Copied out first: y's stores could otherwise alias *d and keep the loop scalar.
+    const uint32_t low = (uint32_t)d->key, high = (uint32_t)(d->key >> 32), threshold = d->threshold;
+    const uint32_t first = (uint32_t)(row * d->row_stride);
+    const float keep_scale = d->keep_scale;
+    if (x == y) {  // in place: its own loop, since the vectoriser's overlap check fails on x == y
+        for (size_t c = 0; c < cols; c++) {
+            uint32_t draw = fk_mix32(fk_mix32((first + (uint32_t)c) ^ low) ^ high) >> 16;
+            y[c] = draw >= threshold ? y[c] * keep_scale : 0.0f;
+        }
+        return;
+    }
+    for (size_t c = 0; c < cols; c++) {
+        uint32_t draw = fk_mix32(fk_mix32((first + (uint32_t)c) ^ low) ^ high) >> 16;
+        y[c] = draw >= threshold ? x[c] * keep_scale : 0.0f;
+    }
+}
+
+FK_HOT void fk_softmax_rows(float *s, const float *bias, float scale, size_t rows, size_t cols,
+                            const fk_dropout_stream *dropout, float *dropped) {
+    for (size_t r = 0; r < rows; r++) {
+        fk_softmax_row(s + r * cols, bias, scale, cols);
+        if (dropout) fk_dropout_row(dropout, r, s + r * cols, dropped + r * cols, cols);
+    }
+}
+
+FK_HOT void fk_softmax_rows_causal(float *s, const float *bias, float scale, size_t rows, size_t cols, size_t offset,
+                                   const fk_dropout_stream *dropout, float *dropped) {
     for (size_t r = 0; r < rows; r++) {
         size_t visible = r + offset + 1;
         if (visible > cols) visible = cols;
         float *row = s + r * cols;
         fk_softmax_row(row, bias, scale, visible);
         if (visible < cols) memset(row + visible, 0, (cols - visible) * sizeof(float));
+        if (dropout) fk_dropout_row(dropout, r, row, dropped + r * cols, cols);
     }
 }
 
-FK_HOT void fk_softmax_rows_backward(const float *p, const float *dp, float *ds, size_t rows, size_t cols) {
+FK_HOT void fk_softmax_rows_backward(const float *p, const float *dp, float *ds, size_t rows, size_t cols,
+                                     const fk_dropout_stream *dropout) {
     for (size_t r = 0; r < rows; r++) {
         const float *pr = p + r * cols, *dpr = dp + r * cols;
         float *dsr = ds + r * cols;
+        if (dropout) {  // g = dP through dropout, held in the dS row
+            fk_dropout_row(dropout, r, dpr, dsr, cols);
+            dpr = dsr;
+        }
         float dot = fk_dot(pr, dpr, cols);
         for (size_t c = 0; c < cols; c++) dsr[c] = pr[c] * (dpr[c] - dot);
     }
-}
-
-FK_HOT void fk_dropout_apply(const float *x, const uint8_t *keep, float scale, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = keep[i] ? x[i] * scale : 0.0f;
 }
 
 // ---- losses ------------------------------------------------------------------------------

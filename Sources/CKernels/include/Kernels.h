@@ -53,16 +53,30 @@ void fk_rmsnorm_backward(const float *x, const float *gamma, const float *rstd, 
                          float *dx, float *dgamma, size_t rows, size_t cols);
 
 // ---- softmax -----------------------------------------------------------------------------
+// Attention dropout without a stored mask: element (r, c) of a head's (rows, cols) probabilities
+// is element r·row_stride + c of a counter-based stream, dropped where the top 16 bits of a hash
+// of (key, element) fall below `threshold` (p·65536), kept scaled by keep_scale = 1/(1 − p).
+// Any block of the stream is drawn without the elements before it.
+typedef struct {
+    uint64_t key;
+    size_t row_stride;
+    uint32_t threshold;
+    float keep_scale;
+} fk_dropout_stream;
+
 // In place over rows of s[rows, cols]: s = softmax(s * scale + bias), bias[cols] may be NULL
 // (an additive key mask: 0 or -inf/-large). A row whose every entry is masked becomes zeros.
-void fk_softmax_rows(float *s, const float *bias, float scale, size_t rows, size_t cols);
+// With `dropout` (else NULL), also dropped = s after dropout, row by row while it is in cache
+// (dropped may be s).
+void fk_softmax_rows(float *s, const float *bias, float scale, size_t rows, size_t cols,
+                     const fk_dropout_stream *dropout, float *dropped);
 // Causal variant: row i only sees columns ≤ i + offset; later columns become 0.
-void fk_softmax_rows_causal(float *s, const float *bias, float scale, size_t rows, size_t cols, size_t offset);
-// ds = p * (dp - rowsum(dp * p)), written (not accumulated) over rows of [rows, cols].
-void fk_softmax_rows_backward(const float *p, const float *dp, float *ds, size_t rows, size_t cols);
-
-// y[n] = keep[n] ? x[n] * scale : 0 (inverted dropout with a saved mask); y may be x.
-void fk_dropout_apply(const float *x, const uint8_t *keep, float scale, float *y, size_t n);
+void fk_softmax_rows_causal(float *s, const float *bias, float scale, size_t rows, size_t cols, size_t offset,
+                            const fk_dropout_stream *dropout, float *dropped);
+// ds = p * (g - rowsum(g * p)), written (not accumulated) over rows of [rows, cols], where g = dp,
+// or with `dropout` dp back through the dropout that made the probabilities used.
+void fk_softmax_rows_backward(const float *p, const float *dp, float *ds, size_t rows, size_t cols,
+                              const fk_dropout_stream *dropout);
 
 // ---- losses ------------------------------------------------------------------------------
 // Mean cross-entropy of logits[rows, classes] against labels[rows]; rows with label < 0 are

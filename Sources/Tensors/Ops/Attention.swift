@@ -14,8 +14,9 @@ import Foundation
 ///   attention shares each key/value head among H/Hkv query heads).
 /// - keyMask: (B, S), 1 for a real key and 0 for padding, or nil.
 /// - causal: query t sees keys ≤ t + (S − T) (the cached prefix plus itself).
-/// - dropout: in training, drops attention probabilities with this probability, the masks drawn
-///   from generators seeded with `seed` and the head's index (as BERT's attention-probability dropout).
+/// - dropout: in training, drops attention probabilities with this probability, each head's mask
+///   drawn from `seed` and the head's index b·H + h (`AttentionDropoutMask`; BERT's
+///   attention-probability dropout).
 /// Returns (B, T, H·D).
 public func scaledDotProductAttention(
     query: Tensor, key: Tensor, value: Tensor, heads: Int, keyValueHeads: Int,
@@ -32,8 +33,7 @@ public func scaledDotProductAttention(
     let scoreScale = scale ?? 1 / Float(headDimension).squareRoot()
     let causalOffset = keyLength - queryLength
     let square = queryLength * keyLength  // elements of one head's (T, S) matrix
-    let dropoutProbability = dropout.map { $0.probability } ?? 0
-    let keepScale = 1 / (1 - dropoutProbability)
+    let dropoutMask = dropout.flatMap { $0.probability > 0 ? AttentionDropoutMask(seed: $0.seed, probability: $0.probability) : nil }
     let workers = min(Parallel.workerCount, batch * keyValueHeads)
 
     // Additive key bias: 0 for real keys, -inf for padding. (B, S)
@@ -44,41 +44,34 @@ public func scaledDotProductAttention(
         return bias
     }
 
-    /// P[T, S] = softmax(Q·Kᵀ·scale + bias) of head h of batch row b, into `p`.
-    func probabilities(b: Int, h: Int, into p: UnsafeMutablePointer<Float>) {
+    /// P[T, S] = softmax(Q·Kᵀ·scale + bias) of head h of batch row b, into `p`, and with dropout
+    /// P after dropout into `dropped` (which may be `p`). Returns the head's dropout stream.
+    func probabilities(b: Int, h: Int, into p: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>?) -> fk_dropout_stream? {
         let q = query.pointer + b * queryLength * channels + h * headDimension
         let k = key.pointer + b * keyLength * keyChannels + (h / groupSize) * headDimension
         gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
              a: q, lda: channels, b: k, ldb: keyChannels, c: p, ldc: keyLength)
         let bias = keyBias.map { UnsafePointer($0.pointer + b * keyLength) }
-        if causal {
-            fk_softmax_rows_causal(p, bias, scoreScale, queryLength, keyLength, causalOffset)
-        } else {
-            fk_softmax_rows(p, bias, scoreScale, queryLength, keyLength)
+        let stream = dropoutMask?.stream(head: b * heads + h, rowStride: keyLength)
+        withOptionalPointer(to: stream) { stream in
+            if causal {
+                fk_softmax_rows_causal(p, bias, scoreScale, queryLength, keyLength, causalOffset, stream, dropped)
+            } else {
+                fk_softmax_rows(p, bias, scoreScale, queryLength, keyLength, stream, dropped)
+            }
         }
-    }
-
-    /// The kept-element mask of one head (1 keep, 0 drop), the same in both passes.
-    func drawMask(head: Int, into mask: UnsafeMutableBufferPointer<UInt8>) {
-        var generator = SeededGenerator(seed: dropout!.seed &+ UInt64(head) &* 0x9E37_79B9_7F4A_7C15)
-        generator.fillKeepMask(mask, dropProbability: dropoutProbability)
+        return stream
     }
 
     let output = Tensor(uninitialized: query.shape)  // (B, T, H·D)
-    // Per worker: one head's probabilities, and its dropout mask. (workers, T, S)
+    // Per worker: one head's probabilities. (workers, T, S)
     let probabilityScratch = TensorStorage(uninitializedCount: workers * square)
-    let maskScratch = dropoutProbability > 0 ? ByteScratch(count: workers * square) : nil
     Parallel.forEach(units: batch * keyValueHeads) { unit, worker in
         let b = unit / keyValueHeads, kvHead = unit % keyValueHeads
         let v = value.pointer + b * keyLength * keyChannels + kvHead * headDimension
         let p = probabilityScratch.pointer + worker * square
         for h in (kvHead * groupSize)..<((kvHead + 1) * groupSize) {
-            probabilities(b: b, h: h, into: p)
-            if let maskScratch {
-                let mask = maskScratch.slice(worker: worker, size: square)
-                drawMask(head: b * heads + h, into: mask)
-                fk_dropout_apply(p, mask.baseAddress!, keepScale, p, square)
-            }
+            _ = probabilities(b: b, h: h, into: p, dropped: p)
             // O[T, D] = P·V
             gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
                  a: p, lda: keyLength, b: v, ldb: keyChannels,
@@ -90,37 +83,18 @@ public func scaledDotProductAttention(
     output.requiresGrad = true
     output.record(inputs: [query, key, value]) { output in
         let pass = AttentionBackwardPass(query: query, key: key, value: value, output: output, headDimension: headDimension,
-                                         scale: scoreScale, workers: workers, headSize: square, dropout: dropoutProbability > 0)
+                                         scale: scoreScale, workers: workers, headSize: square, dropout: dropoutMask != nil)
         Parallel.forEach(units: batch * keyValueHeads) { unit, worker in
             let b = unit / keyValueHeads, kvHead = unit % keyValueHeads
             let scratch = pass.scratch(worker: worker)
             for h in (kvHead * groupSize)..<((kvHead + 1) * groupSize) {
-                probabilities(b: b, h: h, into: scratch.probabilities)
-                var mask: (keep: UnsafePointer<UInt8>, scale: Float)?
-                var used = scratch.probabilities  // P after dropout
-                if let headMask = scratch.mask, let dropped = scratch.dropped {
-                    drawMask(head: b * heads + h, into: UnsafeMutableBufferPointer(start: headMask, count: square))
-                    fk_dropout_apply(scratch.probabilities, headMask, keepScale, dropped, square)
-                    used = dropped
-                    mask = (UnsafePointer(headMask), keepScale)
-                }
+                let stream = probabilities(b: b, h: h, into: scratch.probabilities, dropped: scratch.dropped)
                 pass.backwardHead(worker: worker, queryOffset: b * queryLength * channels + h * headDimension,
                                   keyOffset: b * keyLength * keyChannels + kvHead * headDimension,
-                                  queryLength: queryLength, keyLength: keyLength, dropped: used, mask: mask)
+                                  queryLength: queryLength, keyLength: keyLength,
+                                  dropped: UnsafePointer(scratch.dropped ?? scratch.probabilities), dropout: stream)
             }
         }
     }
     return output
-}
-
-/// Per-worker byte buffers (dropout masks), freed with their owner.
-final class ByteScratch {
-    let bytes: UnsafeMutableBufferPointer<UInt8>
-
-    init(count: Int) { bytes = .allocate(capacity: count) }
-    deinit { bytes.deallocate() }
-
-    func slice(worker: Int, size: Int) -> UnsafeMutableBufferPointer<UInt8> {
-        UnsafeMutableBufferPointer(rebasing: bytes[(worker * size)..<((worker + 1) * size)])
-    }
 }

@@ -2,7 +2,7 @@ import CKernels
 
 /// The backward pass of an attention op, one head at a time: the inputs and the gradient buffers
 /// of those that need one, read as (rows, D) views strided by their H·D channels, and per-worker
-/// scratch for one head: P, P after dropout, dP, dS and the dropout mask, `headSize` elements each.
+/// scratch for one head: P, P after dropout, dP and dS, `headSize` elements each.
 final class AttentionBackwardPass {
     let query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>
     let gradOutput: UnsafePointer<Float>
@@ -12,7 +12,6 @@ final class AttentionBackwardPass {
     let headSize: Int
     private let probabilities: TensorStorage, gradProbabilities: TensorStorage, gradScores: TensorStorage  // (workers, headSize)
     private let dropped: TensorStorage?  // (workers, headSize), with dropout
-    private let masks: ByteScratch?  // (workers, headSize), with dropout
 
     /// - query, output: (…, H·D); key, value: (…, Hkv·D).
     init(query: Tensor, key: Tensor, value: Tensor, output: Tensor, headDimension: Int, scale: Float,
@@ -33,23 +32,20 @@ final class AttentionBackwardPass {
         gradProbabilities = TensorStorage(uninitializedCount: workers * headSize)
         gradScores = TensorStorage(uninitializedCount: workers * headSize)
         dropped = dropout ? TensorStorage(uninitializedCount: workers * headSize) : nil
-        masks = dropout ? ByteScratch(count: workers * headSize) : nil
     }
 
-    /// A worker's scratch for P, and with dropout for P after dropout and the mask.
-    func scratch(worker: Int) -> (probabilities: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>?,
-                                  mask: UnsafeMutablePointer<UInt8>?) {
-        (probabilities.pointer + worker * headSize, dropped.map { $0.pointer + worker * headSize },
-         masks.map { $0.slice(worker: worker, size: headSize).baseAddress! })
+    /// A worker's scratch for P, and with dropout for P after dropout.
+    func scratch(worker: Int) -> (probabilities: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>?) {
+        (probabilities.pointer + worker * headSize, dropped.map { $0.pointer + worker * headSize })
     }
 
     /// The backward pass of the head whose Q rows start at element `queryOffset` and K, V rows at
     /// `keyOffset`, given its recomputed P (T, S) in the worker's scratch and P after dropout
-    /// (P itself without dropout) with the dropout mask and keep scale:
+    /// (P itself without dropout) with the head's dropout stream:
     /// dV += P'ᵀ·dO; dP = dO·Vᵀ back through dropout; dS = P ⊙ (dP − rowsum(dP ⊙ P));
     /// dQ += scale·dS·K; dK += scale·dSᵀ·Q.
     func backwardHead(worker: Int, queryOffset: Int, keyOffset: Int, queryLength rows: Int, keyLength columns: Int,
-                      dropped: UnsafePointer<Float>, mask: (keep: UnsafePointer<UInt8>, scale: Float)?) {
+                      dropped: UnsafePointer<Float>, dropout: fk_dropout_stream?) {
         let p = probabilities.pointer + worker * headSize
         let dP = gradProbabilities.pointer + worker * headSize, dS = gradScores.pointer + worker * headSize
         let dO = gradOutput + queryOffset
@@ -62,8 +58,7 @@ final class AttentionBackwardPass {
         // dP[T, S] = dO·Vᵀ, back through dropout; dS = P ⊙ (dP − rowsum(dP ⊙ P))
         gemm(transposeA: false, transposeB: true, m: rows, n: columns, k: headDimension,
              a: dO, lda: queryStride, b: value + keyOffset, ldb: keyStride, c: dP, ldc: columns)
-        if let mask { fk_dropout_apply(dP, mask.keep, mask.scale, dP, rows * columns) }
-        fk_softmax_rows_backward(p, dP, dS, rows, columns)
+        withOptionalPointer(to: dropout) { fk_softmax_rows_backward(p, dP, dS, rows, columns, $0) }
         // dQ[T, D] += scale · dS·K
         if let gradQuery {
             gemm(transposeA: false, transposeB: false, m: rows, n: headDimension, k: columns,

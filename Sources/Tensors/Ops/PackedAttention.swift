@@ -28,39 +28,33 @@ public func scaledDotProductAttention(
     let scoreScale = scale ?? 1 / Float(headDimension).squareRoot()
     let longest = sequences.longest
     let square = longest * longest  // elements of the largest head's (L, L) matrix
-    let dropoutProbability = dropout.map { $0.probability } ?? 0
-    let keepScale = 1 / (1 - dropoutProbability)
     let units = sequences.count * heads
+    let dropoutMask = dropout.flatMap { $0.probability > 0 ? AttentionDropoutMask(seed: $0.seed, probability: $0.probability) : nil }
     let workers = min(Parallel.workerCount, max(units, 1))
 
-    /// Head `unit` = i·H + h: its P (L, L) into `p` and, with dropout, its mask into `mask` and P
-    /// after dropout into `dropped` (which may be `p`). Returns L, the element offset of its rows
-    /// in the (N, H·D) tensors, P after dropout, and the mask with its keep scale.
-    func head(_ unit: Int, p: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>?, dropped: UnsafeMutablePointer<Float>?)
-        -> (length: Int, offset: Int, dropped: UnsafePointer<Float>, mask: (keep: UnsafePointer<UInt8>, scale: Float)?) {
+    /// Head `unit` = i·H + h: its P (L, L) into `p` and, with dropout, P after dropout into
+    /// `dropped` (which may be `p`): the L×L top-left block of the padded batch's (T, T) mask of
+    /// this head, the same in both passes. Returns L, the element offset of its rows in the
+    /// (N, H·D) tensors, P after dropout, and the head's dropout stream.
+    func head(_ unit: Int, p: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>?)
+        -> (length: Int, offset: Int, dropped: UnsafePointer<Float>, dropout: fk_dropout_stream?) {
         let i = unit / heads, h = unit % heads
         let rows = sequences.rows(of: i), length = rows.count
         let offset = rows.lowerBound * channels + h * headDimension
         // P[L, L] = softmax(Q·Kᵀ·scale)
         gemm(transposeA: false, transposeB: true, m: length, n: length, k: headDimension,
              a: query.pointer + offset, lda: channels, b: key.pointer + offset, ldb: channels, c: p, ldc: length)
-        fk_softmax_rows(p, nil, scoreScale, length, length)
-        guard let mask, let dropped, let dropout else { return (length, offset, UnsafePointer(p), nil) }
-        // The L×L top-left block of the padded batch's (T, T) mask of this head, the same in both passes.
-        let generator = SeededGenerator(seed: dropout.seed &+ UInt64(unit) &* 0x9E37_79B9_7F4A_7C15)
-        var stream = KeepMaskStream(generator: generator, dropProbability: dropoutProbability)
-        for row in 0..<length { stream.read(from: row * longest, count: length, into: mask + row * length) }
-        fk_dropout_apply(p, mask, keepScale, dropped, length * length)
-        return (length, offset, UnsafePointer(dropped), (UnsafePointer(mask), keepScale))
+        let stream = dropoutMask?.stream(head: unit, rowStride: longest)
+        withOptionalPointer(to: stream) { fk_softmax_rows(p, nil, scoreScale, length, length, $0, dropped) }
+        return (length, offset, UnsafePointer(stream == nil ? p : dropped!), stream)
     }
 
     let output = Tensor(uninitialized: query.shape)  // (N, H·D)
-    // Per worker: one head's probabilities, and its dropout mask. (workers, T, T)
+    // Per worker: one head's probabilities. (workers, T, T)
     let probabilityScratch = TensorStorage(uninitializedCount: workers * square)
-    let maskScratch = dropoutProbability > 0 ? ByteScratch(count: workers * square) : nil
     Parallel.forEach(units: units) { unit, worker in
         let p = probabilityScratch.pointer + worker * square
-        let (length, offset, dropped, _) = head(unit, p: p, mask: maskScratch?.slice(worker: worker, size: square).baseAddress, dropped: p)
+        let (length, offset, dropped, _) = head(unit, p: p, dropped: p)
         // O[L, D] = P·V
         gemm(transposeA: false, transposeB: false, m: length, n: headDimension, k: length,
              a: dropped, lda: length, b: value.pointer + offset, ldb: channels, c: output.pointer + offset, ldc: channels)
@@ -70,12 +64,12 @@ public func scaledDotProductAttention(
     output.requiresGrad = true
     output.record(inputs: [query, key, value]) { output in
         let pass = AttentionBackwardPass(query: query, key: key, value: value, output: output, headDimension: headDimension,
-                                         scale: scoreScale, workers: workers, headSize: square, dropout: dropoutProbability > 0)
+                                         scale: scoreScale, workers: workers, headSize: square, dropout: dropoutMask != nil)
         Parallel.forEach(units: units) { unit, worker in
             let scratch = pass.scratch(worker: worker)
-            let (length, offset, dropped, mask) = head(unit, p: scratch.probabilities, mask: scratch.mask, dropped: scratch.dropped)
+            let (length, offset, dropped, stream) = head(unit, p: scratch.probabilities, dropped: scratch.dropped)
             pass.backwardHead(worker: worker, queryOffset: offset, keyOffset: offset, queryLength: length, keyLength: length,
-                              dropped: dropped, mask: mask)
+                              dropped: dropped, dropout: stream)
         }
     }
     return output
