@@ -5,7 +5,8 @@ import Foundation
 /// sizes again; handing back the previous step's freed blocks avoids asking the kernel for fresh
 /// zeroed pages every time. Blocks are grouped in size classes (four per power of two), a request
 /// takes the smallest idle block of up to twice its size, and the pool keeps at most
-/// `capacityBytes` of idle memory.
+/// `capacityBytes` of idle memory. Blocks of 2 MiB and more ask for huge pages: with 4 KiB pages a
+/// step on long sequences spent ~10% of its time in page faults on fresh activation buffers.
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
@@ -57,16 +58,38 @@ public final class BufferPool: @unchecked Sendable {
         if size >= BufferPool.minimumPooledBytes {
             // Large blocks come straight from the kernel, so freeing them returns the memory and
             // never fragments the C heap.
-            guard let raw = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
-                fatalError("out of memory mapping \(size) bytes")
-            }
-            return (raw, size, true)
+            return (BufferPool.mapBlock(bytes: size), size, true)
         }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, size) == 0, let raw else {
             fatalError("out of memory allocating \(size) bytes")
         }
         return (raw, size, false)
+    }
+
+    /// Blocks of at least this many bytes are mapped at a 2 MiB boundary and backed by huge pages
+    /// where the kernel allows (`MADV_HUGEPAGE`): one fault and one TLB entry per 2 MiB instead
+    /// of 512.
+    static let hugePageBytes = 2 << 20
+
+    private static func mapBlock(bytes size: Int) -> UnsafeMutableRawPointer {
+        let huge = size >= hugePageBytes
+        let mapped = huge ? size + hugePageBytes : size
+        guard let raw = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
+            fatalError("out of memory mapping \(size) bytes")
+        }
+        guard huge else { return raw }
+        // Keep the aligned [start, start + size) and give back the rest.
+        let address = Int(bitPattern: raw)
+        let start = (address + hugePageBytes - 1) / hugePageBytes * hugePageBytes
+        if start > address { munmap(raw, start - address) }
+        let end = start + size, mappedEnd = address + mapped
+        if mappedEnd > end { munmap(UnsafeMutableRawPointer(bitPattern: end), mappedEnd - end) }
+        let block = UnsafeMutableRawPointer(bitPattern: start)!
+        #if os(Linux)
+        madvise(block, size, MADV_HUGEPAGE)
+        #endif
+        return block
     }
 
     func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {

@@ -32,4 +32,24 @@ final class BufferPoolTests: XCTestCase {
         XCTAssertEqual(pool.liveBytes, 0)
         XCTAssertEqual(pool.idleBytes, block.capacity)
     }
+
+    /// Blocks of 2 MiB and more start at a 2 MiB boundary (huge pages), are zero and writable
+    /// end to end, and unmap cleanly: the pool's capacity is exceeded so release returns them.
+    func testLargeBlocksAreAlignedForHugePages() {
+        let pool = BufferPool()
+        pool.capacityBytes = 0  // every release unmaps
+        for bytes in [2 << 20, (5 << 20) + 4096, 9 << 20] {
+            let block = pool.allocate(bytes: bytes)
+            XCTAssertTrue(block.isZeroed)
+            XCTAssertEqual(Int(bitPattern: block.pointer) % BufferPool.hugePageBytes, 0, "\(bytes) bytes")
+            let floats = block.pointer.bindMemory(to: Float.self, capacity: block.capacity / 4)
+            XCTAssertEqual(floats[0], 0)
+            XCTAssertEqual(floats[block.capacity / 4 - 1], 0)
+            floats.initialize(repeating: 1, count: block.capacity / 4)
+            XCTAssertEqual(floats[block.capacity / 4 - 1], 1)
+            pool.release(block.pointer, capacity: block.capacity)
+        }
+        XCTAssertEqual(pool.idleBytes, 0)
+        XCTAssertEqual(pool.liveBytes, 0)
+    }
 }
