@@ -116,15 +116,21 @@ public final class BufferPool: @unchecked Sendable {
         for (size, list) in blocks { list.forEach { munmap($0.block, size) } }
     }
 
+    /// Rounds an idle block is kept without being taken. Batch lengths vary from step to step, so
+    /// a block a step does not ask for is often asked for again a few steps later; mapping it afresh
+    /// costs its page faults and zeroing. Four rounds (against one) made rt-polarity LoRA steps
+    /// ~25% faster and IMDb steps ~5% for 10–20 MiB more resident memory.
+    static let idleRounds = 4
+
     /// Marks the end of a round of work (a training step) and frees the idle blocks that went
-    /// idle before the previous round and were not taken since: the sizes a step no longer
-    /// asks for (batches of other lengths) are given back instead of piling up to the capacity,
-    /// while the blocks every step reuses stay.
+    /// idle `idleRounds` rounds ago and were not taken since: the sizes steps no longer ask for
+    /// are given back instead of piling up to the capacity, while the blocks steps reuse stay.
     public func endRound() {
         lock.lock()
         var stale: [(block: UnsafeMutableRawPointer, size: Int)] = []
+        let oldest = round - (BufferPool.idleRounds - 1)
         for (size, list) in idle {
-            let (old, recent) = (list.filter { $0.round < round }, list.filter { $0.round >= round })
+            let (old, recent) = (list.filter { $0.round < oldest }, list.filter { $0.round >= oldest })
             guard !old.isEmpty else { continue }
             stale += old.map { ($0.block, size) }
             idle[size] = recent.isEmpty ? nil : recent
