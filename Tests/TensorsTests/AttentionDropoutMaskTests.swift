@@ -50,6 +50,8 @@ final class AttentionDropoutMaskTests: XCTestCase {
         XCTAssertNotEqual(first, keepMask(AttentionDropoutMask(seed: 44, probability: 0.5), head: 0, rows: 16, columns: 16, rowStride: 16))
         XCTAssertEqual(keepMask(AttentionDropoutMask(seed: 43, probability: 0), head: 0, rows: 4, columns: 4, rowStride: 4),
                        [UInt8](repeating: 1, count: 16))
+        XCTAssertEqual(keepMask(AttentionDropoutMask(seed: 43, probability: 1), head: 0, rows: 4, columns: 4, rowStride: 4),
+                       [UInt8](repeating: 0, count: 16), "probability 1 drops everything (as torch)")
     }
 
     /// dS = P ⊙ (g − rowsum(g ⊙ P)) with g = dP ⊙ keep · keepScale, keep being the forward's mask.

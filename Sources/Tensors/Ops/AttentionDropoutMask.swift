@@ -13,7 +13,7 @@ struct AttentionDropoutMask {
     let keepScale: Float
 
     init(seed: UInt64, probability: Float) {
-        precondition(probability >= 0 && probability < 1, "attention dropout probability \(probability) outside [0, 1)")
+        precondition(probability >= 0 && probability <= 1, "attention dropout probability \(probability) outside [0, 1]")
         self.seed = seed
         threshold = UInt32((probability * 65_536).rounded())
         keepScale = 1 / (1 - probability)
