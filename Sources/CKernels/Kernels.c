@@ -408,18 +408,56 @@ double fk_cross_entropy_to_gradient(float *logits, const int32_t *labels, size_t
 
 // ---- optimiser ---------------------------------------------------------------------------
 
-FK_HOT void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,
-                     float lr, float beta1, float beta2, float eps, float weight_decay,
-                     float bias_correction1, float bias_correction2) {
-    float step = lr / bias_correction1;
-    float inv_sqrt_bc2 = 1.0f / sqrtf(bias_correction2);
-    float decay = 1.0f - lr * weight_decay;
+static inline __attribute__((always_inline)) void fk_adamw_span(
+    float *param, const float *grad, float *m, float *v, size_t n, float step, float inv_sqrt_bc2, float decay,
+    float beta1, float beta2, float eps) {
     for (size_t i = 0; i < n; i++) {
         float g = grad[i];
         m[i] = beta1 * m[i] + (1.0f - beta1) * g;
         v[i] = beta2 * v[i] + (1.0f - beta2) * g * g;
         float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;
         param[i] = param[i] * decay - step * m[i] / denom;
+    }
+}
+
+FK_HOT void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,
+                     float lr, float beta1, float beta2, float eps, float weight_decay,
+                     float bias_correction1, float bias_correction2) {
+    fk_adamw_span(param, grad, m, v, n, lr / bias_correction1, 1.0f / sqrtf(bias_correction2), 1.0f - lr * weight_decay,
+                  beta1, beta2, eps);
+}
+
+// Whether x[0..<n] are all zero (−0 included; NaN is not zero).
+static inline __attribute__((always_inline)) int fk_all_zero(const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        int nonzero = 0;
+        for (size_t j = 0; j < 16; j++) nonzero |= x[i + j] != 0.0f;
+        if (nonzero) return 0;
+    }
+    for (; i < n; i++) if (x[i] != 0.0f) return 0;
+    return 1;
+}
+
+// A row that has never had a nonzero gradient has zero moments, and AdamW's update of it with a
+// zero gradient is p·decay − step·0/ε = p·decay: the same values fk_adamw writes, without
+// reading or writing the moments.
+FK_HOT void fk_adamw_rows(float *param, const float *grad, float *m, float *v, uint8_t *started,
+                          size_t rows, size_t cols, float lr, float beta1, float beta2, float eps, float weight_decay,
+                          float bias_correction1, float bias_correction2) {
+    const float step = lr / bias_correction1, inv_sqrt_bc2 = 1.0f / sqrtf(bias_correction2);
+    const float decay = 1.0f - lr * weight_decay;
+    for (size_t r = 0; r < rows; r++) {
+        size_t offset = r * cols;
+        if (!started[r]) {
+            if (fk_all_zero(grad + offset, cols)) {
+                if (decay != 1.0f) for (size_t c = 0; c < cols; c++) param[offset + c] *= decay;
+                continue;
+            }
+            started[r] = 1;
+        }
+        fk_adamw_span(param + offset, grad + offset, m + offset, v + offset, cols, step, inv_sqrt_bc2, decay,
+                      beta1, beta2, eps);
     }
 }
 

@@ -34,13 +34,15 @@ public final class BufferPool: @unchecked Sendable {
 
     /// A 64-byte-aligned block of at least `bytes`; `capacity` is what was really reserved, and
     /// `isZeroed` says the block is fresh from the kernel, so zero and not yet resident (filling
-    /// it with zeros again would only make it resident).
-    func allocate(bytes: Int) -> (pointer: UnsafeMutableRawPointer, capacity: Int, isZeroed: Bool) {
+    /// it with zeros again would only make it resident). A `sparse` block (one whose pages may
+    /// mostly never be written, like the optimizer moments of embedding rows never seen) is always
+    /// fresh and in 4 KiB pages, so only the pages written become resident.
+    func allocate(bytes: Int, sparse: Bool = false) -> (pointer: UnsafeMutableRawPointer, capacity: Int, isZeroed: Bool) {
         let size = BufferPool.sizeClass(max(bytes, 64))
         lock.lock()
         liveBytes += size
         peakLiveBytes = max(peakLiveBytes, liveBytes)
-        if size >= BufferPool.minimumPooledBytes {
+        if size >= BufferPool.minimumPooledBytes && !sparse {
             // The smallest idle block that fits, up to twice the size (sequence lengths vary per batch).
             var candidate = size
             while candidate <= 2 * size {
@@ -58,7 +60,7 @@ public final class BufferPool: @unchecked Sendable {
         if size >= BufferPool.minimumPooledBytes {
             // Large blocks come straight from the kernel, so freeing them returns the memory and
             // never fragments the C heap.
-            return (BufferPool.mapBlock(bytes: size), size, true)
+            return (BufferPool.mapBlock(bytes: size, hugePages: !sparse), size, true)
         }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, size) == 0, let raw else {
@@ -72,8 +74,8 @@ public final class BufferPool: @unchecked Sendable {
     /// of 512.
     static let hugePageBytes = 2 << 20
 
-    private static func mapBlock(bytes size: Int) -> UnsafeMutableRawPointer {
-        let huge = size >= hugePageBytes
+    private static func mapBlock(bytes size: Int, hugePages: Bool) -> UnsafeMutableRawPointer {
+        let huge = hugePages && size >= hugePageBytes
         let mapped = huge ? size + hugePageBytes : size
         guard let raw = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
             fatalError("out of memory mapping \(size) bytes")

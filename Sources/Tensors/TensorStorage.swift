@@ -26,10 +26,17 @@ public final class TensorStorage: @unchecked Sendable {
         self.init(count: count, zeroed: true)
     }
 
-    private init(count: Int, zeroed: Bool) {
+    /// Zero-filled owned memory of which only some pages may ever be written (the moments of an
+    /// embedding table's rows): fresh pages in 4 KiB units, so the pages never written stay out of
+    /// resident memory.
+    public convenience init(sparseZeroedCount count: Int) {
+        self.init(count: count, zeroed: true, sparse: true)
+    }
+
+    private init(count: Int, zeroed: Bool, sparse: Bool = false) {
         precondition(count >= 0, "negative element count")
         _ = TensorStorage.allocatorConfigured
-        let (raw, capacity, isZeroed) = BufferPool.shared.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        let (raw, capacity, isZeroed) = BufferPool.shared.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride, sparse: sparse)
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         self.ownsMemory = true

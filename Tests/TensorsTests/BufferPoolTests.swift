@@ -54,4 +54,18 @@ final class BufferPoolTests: XCTestCase {
         XCTAssertEqual(pool.idleBytes, 0)
         XCTAssertEqual(pool.liveBytes, 0)
     }
+
+    /// A sparse block is always fresh from the kernel (zero, nothing resident), even when an idle
+    /// block of its size is waiting, and goes back to the pool like any other.
+    func testSparseBlocksAreAlwaysFresh() {
+        let pool = BufferPool()
+        let idle = pool.allocate(bytes: 4 << 20)
+        pool.release(idle.pointer, capacity: idle.capacity)
+        let sparse = pool.allocate(bytes: 4 << 20, sparse: true)
+        XCTAssertTrue(sparse.isZeroed)
+        XCTAssertNotEqual(sparse.pointer, idle.pointer, "the idle block stays idle")
+        XCTAssertEqual(pool.idleBytes, idle.capacity)
+        pool.release(sparse.pointer, capacity: sparse.capacity)
+        XCTAssertEqual(pool.liveBytes, 0)
+    }
 }

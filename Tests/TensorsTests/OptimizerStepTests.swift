@@ -58,4 +58,48 @@ final class OptimizerStepTests: XCTestCase {
                                       absoluteFloor: 0, "clipped gradients")
         XCTAssertEqual(gradientNorm([large, small]), 1, accuracy: 1e-5)
     }
+
+    /// An embedding-like table whose rows get gradients only now and then: unseen rows are only
+    /// decayed, a row keeps moving on its momentum after its gradient stops, and an optimizer
+    /// restored from the saved state goes on exactly as the uninterrupted one (dense formula in Double).
+    func testRowsWithoutGradientsFollowTheDenseFormula() throws {
+        let rows = 50, columns = 8
+        var generator = SeededGenerator(seed: 43)
+        let table = Tensor((0..<(rows * columns)).map { _ in generator.nextNormal() }, shape: [rows, columns], requiresGrad: true)
+        let embedding = Embedding(weight: table)
+        let settings = AdamW.Settings(weightDecay: 0.1)
+        let optimizer = AdamW(model: embedding, settings: settings)
+        var expected = table.values.map(Double.init)
+        var m = [Double](repeating: 0, count: expected.count), v = m
+        let rowsWithGradient: [[Int]] = [[3, 7], [7, 20, 21], [], [40], [3, 49], [0]]
+        var restored: AdamW?
+        for (index, gradientRows) in rowsWithGradient.enumerated() {
+            let step = Double(index + 1), rate: Float = 0.01
+            var gradient = [Float](repeating: 0, count: rows * columns)
+            for row in gradientRows { for column in 0..<columns { gradient[row * columns + column] = generator.nextNormal() } }
+            table.grad = Tensor(gradient, shape: table.shape)
+            (restored ?? optimizer).step(learningRate: rate)
+            for element in expected.indices {
+                let g = Double(gradient[element])
+                m[element] = 0.9 * m[element] + 0.1 * g
+                v[element] = 0.999 * v[element] + 0.001 * g * g
+                let corrected = (m[element] / (1 - pow(0.9, step))) / ((v[element] / (1 - pow(0.999, step))).squareRoot() + 1e-8)
+                expected[element] = expected[element] * (1 - Double(rate) * 0.1) - Double(rate) * corrected
+            }
+            let worst = zip(table.values, expected).map { abs(Double($0) - $1) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-6, "step \(index + 1)")
+            if index == 2 {  // save and restore half-way: the next steps run on the restored optimizer
+                let state = Dictionary(uniqueKeysWithValues: optimizer.state().map { ($0.key, $0.values) })
+                let fresh = AdamW(model: embedding, settings: settings)
+                try fresh.restore(stepCount: optimizer.stepCount) { state[$0]! }
+                restored = fresh
+            }
+        }
+        // Rows 0..<50 never seen keep zero moments.
+        let moments = Dictionary(uniqueKeysWithValues: (restored ?? optimizer).state().map { ($0.key, $0.values) })
+        let unseen = Set(0..<rows).subtracting(rowsWithGradient.flatMap { $0 })
+        for row in unseen {
+            XCTAssertTrue(moments["weight.exp_avg"]![(row * columns)..<((row + 1) * columns)].allSatisfy { $0 == 0 }, "row \(row)")
+        }
+    }
 }

@@ -13,19 +13,41 @@ public final class AdamW {
         public init(weightDecay: Float = 0) { self.weightDecay = weightDecay }
     }
 
-    /// One trained parameter and its moments (same shape).
+    /// One trained parameter and its moments (same shape), updated row by row: rows of the first
+    /// dimension (one row for a vector). A row that has never had a nonzero gradient (an
+    /// embedding's tokens not seen yet: most of a 30,522-row table for a while) has zero moments,
+    /// and its update is the weight decay alone, so it is only decayed and its moments are
+    /// neither read nor written (`fk_adamw_rows`); the values are those of a dense update.
     final class Slot {
         let path: String
         let tensor: Tensor
         let decays: Bool
         let firstMoment: TensorStorage
         let secondMoment: TensorStorage
-        init(path: String, tensor: Tensor, decays: Bool) {
+        let rows: Int, columns: Int
+        /// (rows) 1 once a row has had a nonzero gradient.
+        let started: UnsafeMutableBufferPointer<UInt8>
+        /// - sparseRows: most rows may never get a gradient (an embedding table): the moments'
+        ///   pages stay out of resident memory until a row on them starts.
+        init(path: String, tensor: Tensor, decays: Bool, sparseRows: Bool) {
             self.path = path
             self.tensor = tensor
             self.decays = decays
-            firstMoment = TensorStorage(zeroedCount: tensor.count)
-            secondMoment = TensorStorage(zeroedCount: tensor.count)
+            firstMoment = sparseRows ? TensorStorage(sparseZeroedCount: tensor.count) : TensorStorage(zeroedCount: tensor.count)
+            secondMoment = sparseRows ? TensorStorage(sparseZeroedCount: tensor.count) : TensorStorage(zeroedCount: tensor.count)
+            rows = tensor.rank >= 2 ? tensor.shape[0] : 1
+            columns = tensor.count / max(rows, 1)
+            started = .allocate(capacity: rows)
+            started.initialize(repeating: 0)
+        }
+        deinit { started.deallocate() }
+
+        /// Marks the rows whose restored moments are not all zero as started.
+        func markStartedRows() {
+            for row in 0..<rows {
+                let range = (row * columns)..<((row + 1) * columns)
+                started[row] = range.contains { firstMoment.pointer[$0] != 0 || secondMoment.pointer[$0] != 0 } ? 1 : 0
+            }
         }
     }
 
@@ -38,7 +60,10 @@ public final class AdamW {
     public init(model: any Module, settings: Settings) {
         self.settings = settings
         let noDecay = AdamW.parametersWithoutDecay(model)
-        slots = model.trainableParameters().map { Slot(path: $0.path, tensor: $0.tensor, decays: !noDecay.contains($0.path)) }
+        let tables = Set(model.namedModules().filter { $0.module is Embedding }.map { joinPath($0.path, "weight") })
+        slots = model.trainableParameters().map {
+            Slot(path: $0.path, tensor: $0.tensor, decays: !noDecay.contains($0.path), sparseRows: tables.contains($0.path))
+        }
     }
 
     /// Biases and the weights of LayerNorm / RMSNorm modules.
@@ -60,12 +85,13 @@ public final class AdamW {
         let correction2 = 1 - pow(settings.beta2, Float(stepCount))
         for slot in slots {
             guard let grad = slot.tensor.grad else { continue }
-            // Element by element, so large parameters (a full fine-tune's embeddings) split over the cores.
-            Parallel.forChunks(count: slot.tensor.count, minimumPerWorker: 1 << 15) { range in
-                let start = range.lowerBound
-                fk_adamw(slot.tensor.pointer + start, grad.pointer + start, slot.firstMoment.pointer + start,
-                         slot.secondMoment.pointer + start, range.count, learningRate, settings.beta1, settings.beta2,
-                         settings.epsilon, slot.decays ? settings.weightDecay : 0, correction1, correction2)
+            // Rows split over the cores (a full fine-tune's embedding table has 11.7 M values).
+            Parallel.forChunks(count: slot.rows, minimumPerWorker: max(1, (1 << 15) / max(slot.columns, 1))) { rows in
+                let start = rows.lowerBound * slot.columns
+                fk_adamw_rows(slot.tensor.pointer + start, grad.pointer + start, slot.firstMoment.pointer + start,
+                              slot.secondMoment.pointer + start, slot.started.baseAddress! + rows.lowerBound, rows.count,
+                              slot.columns, learningRate, settings.beta1, settings.beta2, settings.epsilon,
+                              slot.decays ? settings.weightDecay : 0, correction1, correction2)
             }
         }
     }
@@ -87,6 +113,7 @@ public final class AdamW {
             }
             first.withUnsafeBufferPointer { slot.firstMoment.pointer.update(from: $0.baseAddress!, count: first.count) }
             second.withUnsafeBufferPointer { slot.secondMoment.pointer.update(from: $0.baseAddress!, count: second.count) }
+            slot.markStartedRows()
         }
         self.stepCount = stepCount
     }
