@@ -420,13 +420,6 @@ static inline __attribute__((always_inline)) void fk_adamw_span(
     }
 }
 
-FK_HOT void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,
-                     float lr, float beta1, float beta2, float eps, float weight_decay,
-                     float bias_correction1, float bias_correction2) {
-    fk_adamw_span(param, grad, m, v, n, lr / bias_correction1, 1.0f / sqrtf(bias_correction2), 1.0f - lr * weight_decay,
-                  beta1, beta2, eps);
-}
-
 // Whether x[0..<n] are all zero (−0 included; NaN is not zero).
 static inline __attribute__((always_inline)) int fk_all_zero(const float *x, size_t n) {
     size_t i = 0;
@@ -440,8 +433,8 @@ static inline __attribute__((always_inline)) int fk_all_zero(const float *x, siz
 }
 
 // A row that has never had a nonzero gradient has zero moments, and AdamW's update of it with a
-// zero gradient is p·decay − step·0/ε = p·decay: the same values fk_adamw writes, without
-// reading or writing the moments.
+// zero gradient is p·decay − step·0/ε = p·decay: the same values the whole update writes,
+// without reading or writing the moments.
 FK_HOT void fk_adamw_rows(float *param, const float *grad, float *m, float *v, uint8_t *started,
                           size_t rows, size_t cols, float lr, float beta1, float beta2, float eps, float weight_decay,
                           float bias_correction1, float bias_correction2) {

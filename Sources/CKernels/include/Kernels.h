@@ -93,14 +93,11 @@ double fk_cross_entropy_to_gradient(float *logits, const int32_t *labels, size_t
                                     float scale);
 
 // ---- optimiser ---------------------------------------------------------------------------
-// One AdamW step (decoupled weight decay, bias-corrected moments) on n parameters.
-void fk_adamw(float *param, const float *grad, float *m, float *v, size_t n,
-              float lr, float beta1, float beta2, float eps, float weight_decay,
-              float bias_correction1, float bias_correction2);
-// fk_adamw over param[rows][cols] row by row, for tables whose rows mostly get no gradient (an
-// embedding's unseen tokens): a row whose `started` flag is 0 has zero moments; while its
-// gradient row is zero it is only decayed and its moments stay untouched, and its first nonzero
-// gradient sets the flag. The values written equal fk_adamw's.
+// One AdamW step (decoupled weight decay, bias-corrected moments) on param[rows][cols], row by
+// row, so tables whose rows mostly get no gradient (an embedding's unseen tokens) cost little: a
+// row whose `started` flag is 0 has zero moments; while its gradient row is zero it is only
+// decayed and its moments stay untouched, and its first nonzero gradient sets the flag. The
+// values written equal a dense update's.
 void fk_adamw_rows(float *param, const float *grad, float *m, float *v, uint8_t *started,
                    size_t rows, size_t cols, float lr, float beta1, float beta2, float eps, float weight_decay,
                    float bias_correction1, float bias_correction2);
