@@ -56,6 +56,17 @@ public final class BertSelfAttention: Module {
             query: query(hidden, context: context), key: key(hidden, context: context), value: value(hidden, context: context),
             heads: heads, dropout: context.dropoutSeed(probability: dropout))
     }
+
+    /// The attention of the first tokens only: first (B, C) their rows of `hidden`. → (B, C)
+    /// Keys and values come from every row of `hidden`, as the context packs them; the rest has
+    /// one row per sequence (see `BertLayer.firstTokens`).
+    func firstTokens(_ first: Tensor, hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let keys = key(hidden, context: context), values = value(hidden, context: context)
+        return context.withPackedSequences(nil) {
+            input.firstTokenAttention(query: query(first, context: context), key: keys, value: values,
+                                      heads: heads, dropout: context.dropoutSeed(probability: dropout))
+        }
+    }
 }
 
 /// A projection, dropout and a residual LayerNorm (`BertSelfOutput` and `BertOutput`).
@@ -107,7 +118,7 @@ public final class BertIntermediate: Module {
     }
 }
 
-public final class BertLayer: Module {
+public final class BertLayer: Module, EncoderBlock {
     let attention: BertAttention
     let intermediate: BertIntermediate
     let output: BertResidualOutput
@@ -128,6 +139,19 @@ public final class BertLayer: Module {
         let afterAttention = attention.output(attended, residual: hidden, context: context)
         return output(intermediate(afterAttention, context: context), residual: afterAttention, context: context)
     }
+
+    /// The layer's output at each sequence's first token: (B, T, C) or (N, C) → (B, C). Every
+    /// token still gives its key and value, but no other row computes its query, attention,
+    /// projections or feed-forward, in either pass. Runs in the context that packs `hidden`;
+    /// the rows of (B, C) tensors are not packed tokens, so their dropout draws plain masks.
+    func firstTokens(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let first = gatherRows(hidden, indices: input.firstTokenRows)  // (B, C)
+        let attended = attention.selfAttention.firstTokens(first, hidden: hidden, input: input, context: context)
+        return context.withPackedSequences(nil) {
+            let afterAttention = attention.output(attended, residual: first, context: context)
+            return output(intermediate(afterAttention, context: context), residual: afterAttention, context: context)
+        }
+    }
 }
 
 public final class BertEncoder: Module {
@@ -140,7 +164,7 @@ public final class BertEncoder: Module {
     public var children: [(name: String, module: any Module)] { [("layer", layers)] }
 }
 
-/// tanh(dense(h[:, 0])): (B, T, C) or (N, C) → (B, C).
+/// tanh(dense(h[:, 0])): the first tokens' last hidden states (B, C) → (B, C).
 public final class BertPooler: Module {
     let dense: Linear
 
@@ -150,9 +174,8 @@ public final class BertPooler: Module {
 
     public var children: [(name: String, module: any Module)] { [("dense", dense)] }
 
-    func callAsFunction(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
-        let first = gatherRows(hidden, indices: input.firstTokenRows)  // (B, C)
-        return activate(dense(first, context: context), .tanh)
+    func callAsFunction(_ first: Tensor, context: ForwardContext) -> Tensor {
+        activate(dense(first, context: context), .tanh)
     }
 }
 
@@ -182,6 +205,11 @@ public final class BertModel: Module {
             return hidden
         }
     }
+
+    /// The last hidden states of each sequence's first token only (B, C): what the pooler reads.
+    func firstTokenStates(_ input: some EncoderInput, context: ForwardContext) -> Tensor {
+        Models.firstTokenStates(of: encoder.layers.elements, input: input, context: context) { embeddings(input, context: context) }
+    }
 }
 
 /// `BertForSequenceClassification`: pooled first token → dropout → classifier.
@@ -205,13 +233,12 @@ public final class BertForSequenceClassification: SequenceClassifier {
         bert(batch, context: context)
     }
 
-    /// Pooler output (B, C) of the last hidden states.
-    public func pooled(_ hidden: Tensor, batch: some EncoderInput, context: ForwardContext) -> Tensor {
-        bert.pooler(hidden, input: batch, context: context)
+    /// Pooler output (B, C): the first tokens' last hidden states through the pooler.
+    public func pooled(_ batch: some EncoderInput, context: ForwardContext) -> Tensor {
+        bert.pooler(bert.firstTokenStates(batch, context: context), context: context)
     }
 
     public func logits(_ batch: some EncoderInput, context: ForwardContext) -> Tensor {
-        let pooled = pooled(encode(batch, context: context), batch: batch, context: context)
-        return classifier(context.dropout(pooled, probability: config.classifierDropout), context: context)
+        classifier(context.dropout(pooled(batch, context: context), probability: config.classifierDropout), context: context)
     }
 }

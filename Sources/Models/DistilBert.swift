@@ -56,6 +56,18 @@ public final class DistilBertAttention: Module {
             value: valueProjection(hidden, context: context), heads: heads, dropout: context.dropoutSeed(probability: dropout))
         return outputProjection(attended, context: context)
     }
+
+    /// The attention of the first tokens only: first (B, C) their rows of `hidden`. → (B, C)
+    /// Keys and values come from every row of `hidden`, as the context packs them; the rest has
+    /// one row per sequence (see `DistilBertBlock.firstTokens`).
+    func firstTokens(_ first: Tensor, hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let keys = keyProjection(hidden, context: context), values = valueProjection(hidden, context: context)
+        return context.withPackedSequences(nil) {
+            let attended = input.firstTokenAttention(query: queryProjection(first, context: context), key: keys, value: values,
+                                                     heads: heads, dropout: context.dropoutSeed(probability: dropout))
+            return outputProjection(attended, context: context)
+        }
+    }
 }
 
 /// lin2(dropout-free activation(lin1(x))) followed by dropout: (…, C) → (…, C).
@@ -79,7 +91,7 @@ public final class DistilBertFeedForward: Module {
     }
 }
 
-public final class DistilBertBlock: Module {
+public final class DistilBertBlock: Module, EncoderBlock {
     let attention: DistilBertAttention
     let attentionNorm: LayerNorm
     let feedForward: DistilBertFeedForward
@@ -100,6 +112,19 @@ public final class DistilBertBlock: Module {
     func callAsFunction(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
         let afterAttention = attentionNorm(add(attention(hidden, input: input, context: context), hidden))
         return outputNorm(add(feedForward(afterAttention, context: context), afterAttention))
+    }
+
+    /// The block's output at each sequence's first token: (B, T, C) or (N, C) → (B, C). Every
+    /// token still gives its key and value, but no other row computes its query, attention,
+    /// projections or feed-forward, in either pass. Runs in the context that packs `hidden`;
+    /// the rows of (B, C) tensors are not packed tokens, so their dropout draws plain masks.
+    func firstTokens(_ hidden: Tensor, input: some EncoderInput, context: ForwardContext) -> Tensor {
+        let first = gatherRows(hidden, indices: input.firstTokenRows)  // (B, C)
+        let attended = attention.firstTokens(first, hidden: hidden, input: input, context: context)
+        return context.withPackedSequences(nil) {
+            let afterAttention = attentionNorm(add(attended, first))
+            return outputNorm(add(feedForward(afterAttention, context: context), afterAttention))
+        }
     }
 }
 
@@ -135,6 +160,11 @@ public final class DistilBertModel: Module {
             return hidden
         }
     }
+
+    /// The last hidden states of each sequence's first token only (B, C): what the classifier reads.
+    func firstTokenStates(_ input: some EncoderInput, context: ForwardContext) -> Tensor {
+        Models.firstTokenStates(of: transformer.layers.elements, input: input, context: context) { embeddings(input, context: context) }
+    }
 }
 
 /// `DistilBertForSequenceClassification`: first token → pre_classifier → ReLU → dropout → classifier.
@@ -164,7 +194,7 @@ public final class DistilBertForSequenceClassification: SequenceClassifier {
     }
 
     public func logits(_ batch: some EncoderInput, context: ForwardContext) -> Tensor {
-        let first = gatherRows(encode(batch, context: context), indices: batch.firstTokenRows)  // (B, C)
+        let first = distilbert.firstTokenStates(batch, context: context)  // (B, C)
         let projected = activate(preClassifier(first, context: context), .relu)
         return classifier(context.dropout(projected, probability: config.classifierDropout), context: context)
     }

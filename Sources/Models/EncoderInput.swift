@@ -20,6 +20,10 @@ public protocol EncoderInput {
     /// Bidirectional multi-head attention of each token over the real tokens of its own sequence.
     /// query, key, value and the result: the hidden states' shape with H·D channels.
     func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, dropout: (probability: Float, seed: UInt64)?) -> Tensor
+    /// The same attention asked by each sequence's first token only: query (B, H·D), one row per
+    /// sequence; key and value the hidden states' shape with H·D channels. Returns (B, H·D), the
+    /// rows `attention` gives at `firstTokenRows`, with the same dropout.
+    func firstTokenAttention(query: Tensor, key: Tensor, value: Tensor, heads: Int, dropout: (probability: Float, seed: UInt64)?) -> Tensor
 }
 
 extension TokenBatch: EncoderInput {
@@ -31,5 +35,14 @@ extension TokenBatch: EncoderInput {
     public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, dropout: (probability: Float, seed: UInt64)?) -> Tensor {
         scaledDotProductAttention(query: query, key: key, value: value, heads: heads, keyValueHeads: heads,
                                   keyMask: attentionMask, causal: false, dropout: dropout)
+    }
+
+    /// (B, H·D) queries as (B, 1, H·D) over the (B, T, H·D) keys, padded keys masked out.
+    public func firstTokenAttention(query: Tensor, key: Tensor, value: Tensor, heads: Int,
+                                    dropout: (probability: Float, seed: UInt64)?) -> Tensor {
+        let channels = query.lastDimension
+        return scaledDotProductAttention(query: query.reshaped([batchSize, 1, channels]), key: key, value: value, heads: heads,
+                                         keyValueHeads: heads, keyMask: attentionMask, causal: false, dropout: dropout)
+            .reshaped([batchSize, channels])
     }
 }

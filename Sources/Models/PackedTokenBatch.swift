@@ -30,4 +30,11 @@ public struct PackedTokenBatch: EncoderInput {
     public func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int, dropout: (probability: Float, seed: UInt64)?) -> Tensor {
         scaledDotProductAttention(query: query, key: key, value: value, heads: heads, sequences: sequences, dropout: dropout)
     }
+
+    /// (B, H·D) queries, one per sequence, over each sequence's (L, H·D) key rows.
+    public func firstTokenAttention(query: Tensor, key: Tensor, value: Tensor, heads: Int,
+                                    dropout: (probability: Float, seed: UInt64)?) -> Tensor {
+        scaledDotProductAttention(query: query, key: key, value: value, heads: heads, sequences: sequences,
+                                  firstTokenQueries: true, dropout: dropout)
+    }
 }
