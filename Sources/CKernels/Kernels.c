@@ -412,7 +412,7 @@ static inline __attribute__((always_inline)) void fk_adamw_span(
     float *param, const float *grad, float *m, float *v, size_t n, float step, float inv_sqrt_bc2, float decay,
     float beta1, float beta2, float eps) {
     for (size_t i = 0; i < n; i++) {
-        float g = grad[i];
+        float g = grad ? grad[i] : 0.0f;  // NULL: a zero gradient (the branch folds where inlined)
         m[i] = beta1 * m[i] + (1.0f - beta1) * g;
         v[i] = beta2 * v[i] + (1.0f - beta2) * g * g;
         float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;
@@ -434,14 +434,23 @@ static inline __attribute__((always_inline)) int fk_all_zero(const float *x, siz
 
 // A row that has never had a nonzero gradient has zero moments, and AdamW's update of it with a
 // zero gradient is p·decay − step·0/ε = p·decay: the same values the whole update writes,
-// without reading or writing the moments.
-FK_HOT void fk_adamw_rows(float *param, const float *grad, float *m, float *v, uint8_t *started,
+// without reading or writing the moments. A row whose `has_grad` flag is 0 has a zero gradient
+// that is not read.
+FK_HOT void fk_adamw_rows(float *param, const float *grad, const uint8_t *has_grad, float *m, float *v, uint8_t *started,
                           size_t rows, size_t cols, float lr, float beta1, float beta2, float eps, float weight_decay,
                           float bias_correction1, float bias_correction2) {
     const float step = lr / bias_correction1, inv_sqrt_bc2 = 1.0f / sqrtf(bias_correction2);
     const float decay = 1.0f - lr * weight_decay;
     for (size_t r = 0; r < rows; r++) {
         size_t offset = r * cols;
+        if (has_grad && !has_grad[r]) {
+            if (started[r]) {
+                fk_adamw_span(param + offset, NULL, m + offset, v + offset, cols, step, inv_sqrt_bc2, decay, beta1, beta2, eps);
+            } else if (decay != 1.0f) {
+                for (size_t c = 0; c < cols; c++) param[offset + c] *= decay;
+            }
+            continue;
+        }
         if (!started[r]) {
             if (fk_all_zero(grad + offset, cols)) {
                 if (decay != 1.0f) for (size_t c = 0; c < cols; c++) param[offset + c] *= decay;

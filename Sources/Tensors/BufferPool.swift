@@ -94,10 +94,13 @@ public final class BufferPool: @unchecked Sendable {
         return block
     }
 
-    func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+    /// Takes back a block; a `sparse` one goes straight back to the kernel (kept idle, it would
+    /// hand a later request its scattered resident pages in 4 KiB units).
+    func release(_ pointer: UnsafeMutableRawPointer, capacity: Int, sparse: Bool = false) {
         lock.lock()
         liveBytes -= capacity
         guard capacity >= BufferPool.minimumPooledBytes else { lock.unlock(); free(pointer); return }
+        guard !sparse else { lock.unlock(); munmap(pointer, capacity); return }
         if idleBytes + capacity <= capacityBytes {
             idle[capacity, default: []].append((pointer, round))
             idleBytes += capacity

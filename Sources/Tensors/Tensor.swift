@@ -12,8 +12,13 @@ public final class Tensor: @unchecked Sendable {
     public let storage: TensorStorage
     /// Whether gradients flow to (and, for a leaf, accumulate in) this tensor.
     public var requiresGrad: Bool
-    /// Accumulated gradient (same shape), allocated the first time a gradient arrives.
-    public var grad: Tensor?
+    /// Accumulated gradient (same shape), allocated the first time a gradient arrives. Setting it
+    /// forgets `gradientRows`.
+    public var grad: Tensor? { didSet { gradientRows = nil } }
+    /// The rows of `grad` (indices into the first dimension, ascending) outside which it is zero,
+    /// when only some rows received gradients (a large embedding table's, from its lookups: see
+    /// `rowGradientPointer(rows:)`); nil when any row may be nonzero.
+    public internal(set) var gradientRows: [Int32]?
     /// How this tensor was made, when it was made by an op from inputs that require gradients.
     var node: GradientNode?
 

@@ -9,6 +9,8 @@ public final class TensorStorage: @unchecked Sendable {
     private let ownsMemory: Bool
     /// Bytes reserved for an owned buffer (its pool size class).
     private let capacityBytes: Int
+    /// Whether the owned buffer was mapped for sparse use (given back to the kernel when freed).
+    private let isSparse: Bool
     /// Keeps the memory of a view alive (e.g. the mapped file).
     private let owner: AnyObject?
 
@@ -41,6 +43,7 @@ public final class TensorStorage: @unchecked Sendable {
         self.count = count
         self.ownsMemory = true
         self.capacityBytes = capacity
+        self.isSparse = sparse
         self.owner = nil
         if zeroed && !isZeroed { pointer.initialize(repeating: 0, count: count) }
     }
@@ -51,11 +54,12 @@ public final class TensorStorage: @unchecked Sendable {
         self.count = count
         self.ownsMemory = false
         self.capacityBytes = 0
+        self.isSparse = false
         self.owner = owner
     }
 
     deinit {
-        if ownsMemory { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), capacity: capacityBytes) }
+        if ownsMemory { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), capacity: capacityBytes, sparse: isSparse) }
     }
 
     /// Whether this storage views memory owned by someone else (a mapped checkpoint).

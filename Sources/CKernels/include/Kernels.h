@@ -97,8 +97,10 @@ double fk_cross_entropy_to_gradient(float *logits, const int32_t *labels, size_t
 // row, so tables whose rows mostly get no gradient (an embedding's unseen tokens) cost little: a
 // row whose `started` flag is 0 has zero moments; while its gradient row is zero it is only
 // decayed and its moments stay untouched, and its first nonzero gradient sets the flag. The
-// values written equal a dense update's.
-void fk_adamw_rows(float *param, const float *grad, float *m, float *v, uint8_t *started,
+// values written equal a dense update's. `has_grad` (rows), when not NULL, flags the rows whose
+// gradient may be nonzero; the others' gradient rows are zero and not read (a sparse gradient's
+// pages that were never written).
+void fk_adamw_rows(float *param, const float *grad, const uint8_t *has_grad, float *m, float *v, uint8_t *started,
                    size_t rows, size_t cols, float lr, float beta1, float beta2, float eps, float weight_decay,
                    float bias_correction1, float bias_correction2);
 // Sum of squares (for gradient-norm clipping and finiteness checks): runs of 64 in float, their

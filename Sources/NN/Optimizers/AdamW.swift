@@ -85,13 +85,22 @@ public final class AdamW {
         let correction2 = 1 - pow(settings.beta2, Float(stepCount))
         for slot in slots {
             guard let grad = slot.tensor.grad else { continue }
+            // A gradient known to be zero outside some rows: a flag per row, the others' not read.
+            let hasGradient = slot.tensor.gradientRows.map { rows in
+                var flags = [UInt8](repeating: 0, count: slot.rows)
+                for row in rows { flags[Int(row)] = 1 }
+                return flags
+            }
             // Rows split over the cores (a full fine-tune's embedding table has 11.7 M values).
-            Parallel.forChunks(count: slot.rows, minimumPerWorker: max(1, (1 << 15) / max(slot.columns, 1))) { rows in
-                let start = rows.lowerBound * slot.columns
-                fk_adamw_rows(slot.tensor.pointer + start, grad.pointer + start, slot.firstMoment.pointer + start,
-                              slot.secondMoment.pointer + start, slot.started.baseAddress! + rows.lowerBound, rows.count,
-                              slot.columns, learningRate, settings.beta1, settings.beta2, settings.epsilon,
-                              slot.decays ? settings.weightDecay : 0, correction1, correction2)
+            withOptionalBuffer(hasGradient) { hasGradient in
+                Parallel.forChunks(count: slot.rows, minimumPerWorker: max(1, (1 << 15) / max(slot.columns, 1))) { rows in
+                    let start = rows.lowerBound * slot.columns
+                    fk_adamw_rows(slot.tensor.pointer + start, grad.pointer + start, hasGradient.map { $0 + rows.lowerBound },
+                                  slot.firstMoment.pointer + start, slot.secondMoment.pointer + start,
+                                  slot.started.baseAddress! + rows.lowerBound, rows.count, slot.columns, learningRate,
+                                  settings.beta1, settings.beta2, settings.epsilon, slot.decays ? settings.weightDecay : 0,
+                                  correction1, correction2)
+                }
             }
         }
     }
@@ -117,6 +126,12 @@ public final class AdamW {
         }
         self.stepCount = stepCount
     }
+}
+
+/// Runs `body` with the array's storage, or nil.
+private func withOptionalBuffer<Result>(_ values: [UInt8]?, _ body: (UnsafePointer<UInt8>?) -> Result) -> Result {
+    guard let values else { return body(nil) }
+    return values.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 /// Saved optimizer state that does not fit the parameters.

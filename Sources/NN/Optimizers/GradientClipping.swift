@@ -2,12 +2,18 @@ import CKernels
 import Tensors
 
 /// The global L2 norm of the gradients of `parameters` (0 for none); non-finite when any
-/// gradient is NaN or infinite.
+/// gradient is NaN or infinite. A gradient known to be zero outside some rows
+/// (`Tensor.gradientRows`) is read at those rows alone.
 public func gradientNorm(_ parameters: [Tensor]) -> Double {
     var total: Double = 0
     for parameter in parameters {
         guard let grad = parameter.grad else { continue }
-        total += sumOfSquares(grad)
+        if let rows = parameter.gradientRows {
+            let columns = grad.count / max(grad.shape.first ?? 1, 1)
+            for row in rows { total += fk_sum_squares(grad.pointer + Int(row) * columns, columns) }
+        } else {
+            total += sumOfSquares(grad)
+        }
     }
     return total.squareRoot()
 }
@@ -38,6 +44,11 @@ public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Double) -> Double 
     let factor = Float(maxNorm / (norm + 1e-6))
     for parameter in parameters {
         guard let grad = parameter.grad else { continue }
+        if let rows = parameter.gradientRows {
+            let columns = grad.count / max(grad.shape.first ?? 1, 1)
+            for row in rows { fk_scale(factor, grad.pointer + Int(row) * columns, grad.pointer + Int(row) * columns, columns) }
+            continue
+        }
         Parallel.forChunks(count: grad.count, minimumPerWorker: 1 << 16) { range in
             fk_scale(factor, grad.pointer + range.lowerBound, grad.pointer + range.lowerBound, range.count)
         }

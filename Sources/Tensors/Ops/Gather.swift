@@ -15,7 +15,7 @@ public func gatherRows(_ table: Tensor, indices: [Int32], outputShape: [Int]? = 
         output.requiresGrad = true
         output.record(inputs: [table]) { output in
             let gradOutput = output.grad!.pointer
-            let gradTable = table.gradientPointer()
+            let gradTable = table.rowGradientPointer(rows: indices)
             for (position, index) in indices.enumerated() {
                 fk_axpy(1, gradOutput + position * columns, gradTable + Int(index) * columns, columns)
             }
