@@ -443,23 +443,20 @@ FK_HOT void fk_adamw_rows(float *param, const float *grad, const uint8_t *has_gr
     const float decay = 1.0f - lr * weight_decay;
     for (size_t r = 0; r < rows; r++) {
         size_t offset = r * cols;
-        if (has_grad && !has_grad[r]) {
-            if (started[r]) {
-                fk_adamw_span(param + offset, NULL, m + offset, v + offset, cols, step, inv_sqrt_bc2, decay, beta1, beta2, eps);
-            } else if (decay != 1.0f) {
-                for (size_t c = 0; c < cols; c++) param[offset + c] *= decay;
-            }
-            continue;
-        }
+        const int unlisted = has_grad && !has_grad[r];  // a zero gradient row, not to be read
         if (!started[r]) {
-            if (fk_all_zero(grad + offset, cols)) {
+            if (unlisted || fk_all_zero(grad + offset, cols)) {
                 if (decay != 1.0f) for (size_t c = 0; c < cols; c++) param[offset + c] *= decay;
                 continue;
             }
             started[r] = 1;
         }
-        fk_adamw_span(param + offset, grad + offset, m + offset, v + offset, cols, step, inv_sqrt_bc2, decay,
-                      beta1, beta2, eps);
+        if (unlisted) {
+            fk_adamw_span(param + offset, NULL, m + offset, v + offset, cols, step, inv_sqrt_bc2, decay, beta1, beta2, eps);
+        } else {
+            fk_adamw_span(param + offset, grad + offset, m + offset, v + offset, cols, step, inv_sqrt_bc2, decay,
+                          beta1, beta2, eps);
+        }
     }
 }
 

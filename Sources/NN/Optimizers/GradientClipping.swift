@@ -8,9 +8,8 @@ public func gradientNorm(_ parameters: [Tensor]) -> Double {
     var total: Double = 0
     for parameter in parameters {
         guard let grad = parameter.grad else { continue }
-        if let rows = parameter.gradientRows {
-            let columns = grad.count / max(grad.shape.first ?? 1, 1)
-            for row in rows { total += fk_sum_squares(grad.pointer + Int(row) * columns, columns) }
+        if let rows = listedRows(of: parameter, grad: grad) {
+            for row in rows { total += fk_sum_squares(row.start, row.count) }
         } else {
             total += sumOfSquares(grad)
         }
@@ -44,9 +43,8 @@ public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Double) -> Double 
     let factor = Float(maxNorm / (norm + 1e-6))
     for parameter in parameters {
         guard let grad = parameter.grad else { continue }
-        if let rows = parameter.gradientRows {
-            let columns = grad.count / max(grad.shape.first ?? 1, 1)
-            for row in rows { fk_scale(factor, grad.pointer + Int(row) * columns, grad.pointer + Int(row) * columns, columns) }
+        if let rows = listedRows(of: parameter, grad: grad) {
+            for row in rows { fk_scale(factor, row.start, row.start, row.count) }
             continue
         }
         Parallel.forChunks(count: grad.count, minimumPerWorker: 1 << 16) { range in
@@ -54,4 +52,12 @@ public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Double) -> Double 
         }
     }
     return norm
+}
+
+/// The rows of `grad` listed in `parameter.gradientRows` (the only ones that may be nonzero), as
+/// (first element, element count) spans; nil when any row may be nonzero.
+private func listedRows(of parameter: Tensor, grad: Tensor) -> [(start: UnsafeMutablePointer<Float>, count: Int)]? {
+    guard let rows = parameter.gradientRows else { return nil }
+    let columns = grad.count / max(grad.shape.first ?? 1, 1)
+    return rows.map { (grad.pointer + Int($0) * columns, columns) }
 }
