@@ -5,7 +5,10 @@ import Foundation
 /// sizes again; handing back the previous step's freed blocks avoids asking the kernel for fresh
 /// zeroed pages every time. Blocks are grouped in size classes (four per power of two), a request
 /// takes the smallest idle block of up to twice its size, and the pool keeps at most
-/// `capacityBytes` of idle memory. Blocks of 2 MiB and more ask for huge pages: with 4 KiB pages a
+/// `capacityBytes` of idle memory, or as much as was ever live at once where that is more: a step
+/// whose activations take gigabytes (a decoder on 4 × 256 tokens) finds all its blocks again in
+/// the next step, where a fixed cap made it map and zero most of them afresh (a quarter of a
+/// SmolLM2 step went to the kernel clearing pages). Blocks of 2 MiB and more ask for huge pages: with 4 KiB pages a
 /// step on long sequences spent ~10% of its time in page faults on fresh activation buffers.
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
@@ -13,6 +16,8 @@ public final class BufferPool: @unchecked Sendable {
     /// Blocks smaller than this go straight to malloc, which reuses them well already.
     static let minimumPooledBytes = 256 << 10
     var capacityBytes = 384 << 20
+    /// Whether the idle memory kept may grow to the most ever live at once (`peakLiveBytes`).
+    var capacityFollowsPeak = true
 
     private let lock = NSLock()
     /// Size class bytes → idle blocks, each with the round (`endRound`) in which it went idle.
@@ -101,7 +106,7 @@ public final class BufferPool: @unchecked Sendable {
         liveBytes -= capacity
         guard capacity >= BufferPool.minimumPooledBytes else { lock.unlock(); free(pointer); return }
         guard !sparse else { lock.unlock(); munmap(pointer, capacity); return }
-        if idleBytes + capacity <= capacityBytes {
+        if idleBytes + capacity <= (capacityFollowsPeak ? max(capacityBytes, peakLiveBytes) : capacityBytes) {
             idle[capacity, default: []].append((pointer, round))
             idleBytes += capacity
             lock.unlock()

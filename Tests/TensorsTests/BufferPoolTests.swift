@@ -35,11 +35,27 @@ final class BufferPoolTests: XCTestCase {
         XCTAssertEqual(pool.idleBytes, block.capacity)
     }
 
+    /// A round whose blocks add up to more than the fixed capacity finds them all idle afterwards:
+    /// the pool keeps as much as was ever live at once.
+    func testIdleMemoryGrowsToThePeakLiveBytes() {
+        for followsPeak in [true, false] {
+            let pool = BufferPool()
+            pool.capacityBytes = size
+            pool.capacityFollowsPeak = followsPeak
+            let blocks = (0..<4).map { _ in pool.allocate(bytes: size) }
+            XCTAssertEqual(pool.peakLiveBytes, 4 * size)
+            blocks.forEach { pool.release($0.pointer, capacity: $0.capacity) }
+            XCTAssertEqual(pool.idleBytes, followsPeak ? 4 * size : size, "follows the peak: \(followsPeak)")
+            pool.drain()
+        }
+    }
+
     /// Blocks of 2 MiB and more start at a 2 MiB boundary (huge pages), are zero and writable
     /// end to end, and unmap cleanly: the pool's capacity is exceeded so release returns them.
     func testLargeBlocksAreAlignedForHugePages() {
         let pool = BufferPool()
         pool.capacityBytes = 0  // every release unmaps
+        pool.capacityFollowsPeak = false
         for bytes in [2 << 20, (5 << 20) + 4096, 9 << 20] {
             let block = pool.allocate(bytes: bytes)
             XCTAssertTrue(block.isZeroed)
