@@ -13,4 +13,11 @@ public final class MappedFloats: @unchecked Sendable {
         guard let base = mapping.bytes.baseAddress else { preconditionFailure("an empty mapping has no floats") }
         pointer = UnsafeMutableRawPointer(mutating: base).assumingMemoryBound(to: Float.self)
     }
+
+    /// Lets the operating system drop every page of the mapping from this process's memory; a page
+    /// touched again is read from the file (the page cache) afresh. What was written to the
+    /// values is lost with it: only for values never written.
+    public func releaseResidentPages() {
+        mapping.releaseAllPages()
+    }
 }

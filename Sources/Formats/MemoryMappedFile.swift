@@ -89,6 +89,13 @@ final class MemoryMappedFile {
         #endif
     }
 
+    /// Drops every page of the mapping from memory (`MADV_DONTNEED`): a page touched again is
+    /// read from the file afresh, so for a copy-on-write range what was written is lost.
+    func releaseAllPages() {
+        guard let mappedStart else { return }
+        _ = madvise(mappedStart, mappedLength, MADV_DONTNEED)
+    }
+
     deinit {
         if let mappedStart { munmap(mappedStart, mappedLength) }
     }

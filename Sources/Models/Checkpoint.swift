@@ -138,8 +138,8 @@ extension Module {
 
     /// Points every float32 embedding table at its tensor in the checkpoint's file, mapped
     /// copy-on-write, instead of copying it: a frozen table (a LoRA or head-only run) then holds
-    /// in memory only the pages of the rows looked up, and a trained one copies a page when it is
-    /// first written. Tables in other dtypes, or of another shape (reported by the copy), are
+    /// in memory only the pages of the rows being looked up (they are dropped after each lookup),
+    /// and a trained one copies a page when it is first written. Tables in other dtypes, or of another shape (reported by the copy), are
     /// left to be copied. Returns the parameter paths mapped.
     private func mapEmbeddingTables(from checkpoint: Checkpoint, mapping: CheckpointMapping) throws -> Set<String> {
         var mapped = Set<String>()
@@ -151,7 +151,8 @@ extension Module {
                   let floats = try file.mappedFloats(key)
             else { continue }
             let storage = TensorStorage(viewing: floats.pointer, count: floats.count, owner: floats)
-            embedding.replaceWeight(Tensor(shape: table.shape, storage: storage, requiresGrad: table.requiresGrad))
+            embedding.replaceWeight(Tensor(shape: table.shape, storage: storage, requiresGrad: table.requiresGrad),
+                                    releasingPagesWith: { floats.releaseResidentPages() })
             mapped.insert(path)
         }
         return mapped

@@ -36,6 +36,7 @@ public final class Linear: QuantizableLayer {
     /// An output head without bias whose weight is `embedding`'s table (V, C): logits = x·Eᵀ.
     public init(tiedTo embedding: Embedding) {
         source = .tied(embedding)
+        embedding.isTiedToOutput = true
         bias = nil
         layout = .outputsByInputs
     }

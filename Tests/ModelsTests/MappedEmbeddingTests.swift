@@ -8,7 +8,7 @@ import XCTest
 /// Loading all-MiniLM-L6-v2 maps its float32 embedding tables from `model.safetensors`
 /// (copy-on-write) instead of copying them: the tables view the file's values, the other
 /// parameters are copies, and writing to a table (training it) changes neither the file nor
-/// another load of it.
+/// another load of it. A frozen table lets its pages go after each lookup.
 final class MappedEmbeddingTests: XCTestCase {
     static let tables = ["bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
                          "bert.embeddings.token_type_embeddings.weight"]
@@ -42,5 +42,38 @@ final class MappedEmbeddingTests: XCTestCase {
         let otherTable = try XCTUnwrap(reloaded.namedParameters().first { $0.path == Self.tables[0] }?.tensor)
         XCTAssertEqual(Array(otherTable.buffer[0..<(3 * 384)]), original, "another load sees the file's values")
         XCTAssertTrue(table.buffer[0..<(3 * 384)].allSatisfy { $0 == 7 }, "this load keeps its writes")
+    }
+
+    /// A frozen table lets its pages go after each lookup (they are read from the page cache when
+    /// next looked up), so it holds no memory between steps; a trainable one keeps its pages, and
+    /// what was written to them stays once it is frozen again.
+    func testAFrozenTableHoldsNoPagesBetweenLookups() throws {
+        #if !os(Linux)
+            throw XCTSkip("needs /proc/self/smaps")
+        #else
+            var generator = SeededGenerator(seed: 0)
+            let (model, _) = try EncoderLoader.sequenceClassifier(directory: Fixtures.miniLM, labelCount: 2, generator: &generator)
+            let embedding = try XCTUnwrap(model.module(at: "bert.embeddings.word_embeddings") as? Embedding)
+            let checkpoint = Fixtures.miniLM.appendingPathComponent("model.safetensors")
+            let path = checkpoint.resolvingSymlinksInPath().path
+            var expected = [Float](repeating: .nan, count: 30522 * 384)
+            try expected.withUnsafeMutableBufferPointer {
+                try SafeTensorsFile(contentsOf: checkpoint).copyFloats("embeddings.word_embeddings.weight", into: $0)
+            }
+            let everyID = (0..<Int32(30522)).map { $0 }  // every page of the 46 MB table
+
+            embedding.weight.requiresGrad = false
+            XCTAssertEqual(embedding(everyID).values, expected)
+            XCTAssertLessThan(try XCTUnwrap(try ResidentMemory.kilobytes(ofMappingsOf: path)), 4 * 1024, "the pages are let go")
+            XCTAssertEqual(embedding(everyID).values, expected, "looked up again, the rows are read anew")
+
+            embedding.weight.requiresGrad = true
+            _ = embedding(everyID)
+            XCTAssertGreaterThan(try XCTUnwrap(try ResidentMemory.kilobytes(ofMappingsOf: path)), 40 * 1024, "a trainable table keeps its pages")
+            for index in 0..<384 { embedding.weight.pointer[index] = 7 }  // an optimiser step on row 0
+            embedding.weight.requiresGrad = false
+            _ = embedding(everyID)
+            XCTAssertTrue(embedding([0]).values.allSatisfy { $0 == 7 }, "frozen after training, the table keeps what was written")
+        #endif
     }
 }
