@@ -20,6 +20,25 @@ size_t fk_block_bytes(fk_block_format format) {
     return 0;
 }
 
+// ---- encoding float32 ------------------------------------------------------------------------
+
+void fk_quantize_q8_0(const float *x, size_t rows, size_t blocks, uint8_t *w, size_t row_bytes) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x + r * blocks * BLOCK;
+        uint8_t *out = w + r * row_bytes;
+        for (size_t b = 0; b < blocks; b++, row += BLOCK, out += 34) {
+            float largest = 0;
+            for (int j = 0; j < BLOCK; j++) largest = fmaxf(largest, fabsf(row[j]));
+            float d = largest / 127, inverse = d != 0 ? 1 / d : 0;
+            uint16_t half = fk_half_bits(d);
+            out[0] = (uint8_t)(half & 0xff);
+            out[1] = (uint8_t)(half >> 8);
+            int8_t *qs = (int8_t *)(out + 2);
+            for (int j = 0; j < BLOCK; j++) qs[j] = (int8_t)roundf(row[j] * inverse);
+        }
+    }
+}
+
 // ---- decoding to float32 -------------------------------------------------------------------
 
 // Blocks are decoded one after another, each block's 32 values as vectors (vectorising across

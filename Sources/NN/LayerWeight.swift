@@ -88,6 +88,24 @@ extension Module {
         }
     }
 
+    /// Keeps every frozen float32 `(out, in)` linear weight below this module as Q8_0 blocks (a
+    /// frozen base in 8 bits, as `load_in_8bit` keeps one; LoRA adapters on them stay float32).
+    /// Trainable weights, tied heads, embedding tables and widths that are not a multiple of 32
+    /// stay float32. Returns the paths quantised.
+    @discardableResult
+    public func quantizeFrozenLinearWeights() -> [String] {
+        var quantized: [String] = []
+        for (path, module) in namedModules() {
+            guard let linear = module as? Linear, linear.tiedEmbedding == nil, linear.layout == .outputsByInputs,
+                  case .dense(let weight) = linear.storedWeight, !weight.requiresGrad,
+                  weight.shape[1] % QuantizedMatrix.Format.valuesPerBlock == 0
+            else { continue }
+            linear.quantize(QuantizedMatrix(quantizing: weight, format: .q8_0))
+            quantized.append(path)
+        }
+        return quantized
+    }
+
     /// Turns every quantised weight below this module into a frozen float32 parameter, so that
     /// `namedParameters()` lists every weight (for an export, or before full fine-tuning).
     public func dequantizeWeights() {

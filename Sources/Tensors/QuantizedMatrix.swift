@@ -80,6 +80,21 @@ public final class QuantizedMatrix: @unchecked Sendable {
         }
     }
 
+    /// Encodes a float32 `(rows, columns)` matrix as Q8_0 blocks, as ggml's reference quantiser
+    /// does: a frozen base read from a float32 checkpoint kept in 8 bits (`load_in_8bit`), 1.06
+    /// bytes a value instead of 4. Each value moves by at most half a step, max|block|/254.
+    ///
+    /// - Precondition: `format` is `.q8_0`; `weight` is 2-D with a positive multiple of 32 columns.
+    public convenience init(quantizing weight: Tensor, format: Format) {
+        precondition(format == .q8_0, "float32 values are encoded as Q8_0 only, not \(format.rawValue)")
+        precondition(weight.shape.count == 2, "a \(weight.shape) tensor is not a matrix")
+        let rows = weight.shape[0], columns = weight.shape[1], blocksPerRow = columns / Format.valuesPerBlock
+        let bytesPerRow = blocksPerRow * format.bytesPerBlock
+        var blocks = [UInt8](repeating: 0, count: rows * bytesPerRow)
+        blocks.withUnsafeMutableBufferPointer { fk_quantize_q8_0(weight.pointer, rows, blocksPerRow, $0.baseAddress, bytesPerRow) }
+        self.init(format: format, rows: rows, columns: columns, blocks: UnsafeRawBufferPointer(start: blocks, count: blocks.count))
+    }
+
     deinit {
         BufferPool.shared.release(storage, capacity: capacityBytes)
     }

@@ -95,8 +95,10 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
     public var training = TrainingArguments()
     /// Texts whose predictions (or, for language models, completions) are shown before and after training.
     public var sampleTexts: [String] = []
-    /// LoRA on a quantised base (QLoRA; `load_in_4bit` with bitsandbytes): a GGUF model's Q4_0,
-    /// Q4_1 and Q8_0 weights stay in their blocks, frozen, and products decode them as they go.
+    /// A quantised frozen base, as QLoRA keeps one (`load_in_4bit`/`load_in_8bit` with
+    /// bitsandbytes): a GGUF language model's Q4_0, Q4_1 and Q8_0 weights stay in their blocks; a
+    /// sequence classifier's frozen linear weights (LoRA's base, or the layers a head-only run
+    /// leaves frozen) are encoded as Q8_0 after loading. Products decode the blocks as they go.
     public var quantizedBase: Bool = false
 
     public init() {}
@@ -196,13 +198,11 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         if let labels = data.labels, labels.isEmpty || Set(labels).count != labels.count {
             throw ConfigError(key: "data.labels", "must be a non-empty list of distinct names")
         }
-        if quantizedBase && method != .lora {
-            throw ConfigError(key: "quantized_base", "quantised weights are frozen: \(method.rawValue) training needs a float32 base; use method: lora")
+        if quantizedBase && method == .full {
+            throw ConfigError(key: "quantized_base", "quantised weights are frozen: full training needs a float32 base; use method: lora"
+                                + (task == .sequenceClassification ? " or head" : ""))
         }
-        if quantizedBase && task == .sequenceClassification {
-            throw ConfigError(key: "quantized_base", "a quantised base is for language models loaded from a .gguf file")
-        }
-        if quantizedBase && !model.hasSuffix(".gguf") {
+        if quantizedBase && task != .sequenceClassification && !model.hasSuffix(".gguf") {
             throw ConfigError(key: "quantized_base", "a quantised base is read from a .gguf file's blocks; \(model) is not one")
         }
         if method == .lora { try lora.validate(file: "config") }

@@ -66,6 +66,7 @@ public final class FineTunedClassifier {
         case .head:
             try freezeAllButHead(model, trainableLayers: config.trainableLayers)
         }
+        if config.quantizedBase { model.quantizeFrozenLinearWeights() }
         return FineTunedClassifier(model: model, tokenizer: tokenizer, record: record, labelMap: labelMap, injection: injection)
     }
 

@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "The model (default: models/all-MiniLM-L6-v2, or the SmolLM2 GGUF file for causal_lm_lora).")
     var model: String?
 
-    @Flag(name: .long, help: "causal_lm_lora: keep the GGUF base's blocks quantised (QLoRA).")
+    @Flag(name: .long, help: "Keep the frozen base quantised: the GGUF file's blocks for causal_lm_lora (QLoRA), the encoder's frozen linear weights as Q8_0 for seqcls_lora, seqcls_lora_imdb and seqcls_head.")
     var quantizedBase = false
 
     @Flag(name: .long, help: "causal_lm_lora: recompute each layer's activations in the backward pass.")
@@ -85,6 +85,7 @@ struct BenchCommand: ParsableCommand {
         config.training.evalStrategy = .no
         config.training.groupByLength = groupByLength
         config.training.paddingFree = paddingFree
+        config.quantizedBase = quantizedBase
         if let maxSteps { config.training.maxSteps = maxSteps }
         try config.validate()
 

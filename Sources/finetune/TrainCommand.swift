@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated names, re:<regex>, or all-linear.") var targetModules: String?
     @Option(name: .long, help: "none, all or lora_only.") var loraBias: String?
     @Option(name: .long) var useRslora: Bool?
-    @Option(name: .long, help: "LoRA on a GGUF model's quantised weights, kept in their blocks (QLoRA) (true/false).")
+    @Option(name: .long, help: "Keep the frozen base quantised: a GGUF model's blocks (QLoRA), or a classifier's frozen linear weights as Q8_0 (true/false).")
     var quantizedBase: Bool?
 
     // TrainingArguments.

@@ -82,7 +82,7 @@ final class FineTuneConfigTests: XCTestCase {
         XCTAssertTrue(message { try config.validate() }.contains("training.padding_free: padding-free batches are for sequence classification"))
     }
 
-    func testQuantizedBaseIsForLoRAOnAGGUFLanguageModel() throws {
+    func testQuantizedBaseIsForAFrozenBase() throws {
         let url = try write("model: m.gguf\ntask: causal-lm\nquantized_base: true\ndata:\n  train_file: t.jsonl\n")
         var config = try FineTuneConfig.load(from: url)
         XCTAssertTrue(config.quantizedBase)
@@ -92,6 +92,13 @@ final class FineTuneConfigTests: XCTestCase {
         config.method = .lora
         config.model = "models/folder"
         XCTAssertTrue(message { try config.validate() }.contains("quantized_base: a quantised base is read from a .gguf file"))
+
+        config.task = .sequenceClassification  // an encoder folder: its frozen linear weights become Q8_0
+        XCTAssertNoThrow(try config.validate())
+        config.method = .head
+        XCTAssertNoThrow(try config.validate())
+        config.method = .full
+        XCTAssertTrue(message { try config.validate() }.contains("quantized_base: quantised weights are frozen"))
         XCTAssertFalse(FineTuneConfig().quantizedBase, "float32 unless asked")
     }
 }

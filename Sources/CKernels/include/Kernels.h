@@ -134,6 +134,10 @@ size_t fk_block_bytes(fk_block_format format);
 // values a row; exact (bit-identical to any correct decoder).
 void fk_dequantize_blocks(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows,
                           size_t blocks, float *y, size_t ldy);
+// x[rows, 32·blocks] (row-major) encoded as Q8_0 blocks into w (rows row_bytes apart), as
+// ggml's reference quantiser does: d = max|x_b|/127 stored as a half, q = x·(1/d) rounded half
+// away from zero (all zero when the block is).
+void fk_quantize_q8_0(const float *x, size_t rows, size_t blocks, uint8_t *w, size_t row_bytes);
 // y[rows] = W[rows, 32·blocks] · x[32·blocks], reading the blocks directly (x stays float32).
 void fk_quantized_matvec(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows, size_t blocks,
                          const float *x, float *y);
