@@ -1,11 +1,12 @@
 import CKernels
 
-/// How an op's output sends its gradient back: the inputs it read and a closure that reads
-/// `output.grad` and accumulates into the inputs' gradients.
+/// How an op's output sends its gradient back: the slots of the inputs that take one, and a
+/// closure that reads the output slot's `grad` and accumulates into the inputs' gradients. The
+/// closure holds the tensors whose values it reads, and only the slots of the others.
 final class GradientNode {
-    let inputs: [Tensor]
-    let backward: (Tensor) -> Void
-    init(inputs: [Tensor], backward: @escaping (Tensor) -> Void) {
+    let inputs: [GradientSlot]
+    let backward: (GradientSlot) -> Void
+    init(inputs: [GradientSlot], backward: @escaping (GradientSlot) -> Void) {
         self.inputs = inputs
         self.backward = backward
     }
@@ -24,54 +25,22 @@ public enum GradientMode {
 }
 
 extension Tensor {
-    /// Records `backward` for this tensor, an op's output. The closure must not capture the output
-    /// itself (it receives it), so that graphs free themselves.
-    func record(inputs: [Tensor], backward: @escaping (Tensor) -> Void) {
-        node = GradientNode(inputs: inputs.filter { $0.requiresGrad }, backward: backward)
+    /// Records `backward` for this tensor, an op's output. The closure receives the output's slot;
+    /// it must not capture the output tensor (a cycle through the slot), and should capture an
+    /// input tensor only when it reads the input's values (`slot` otherwise), so that values
+    /// nothing reads are freed after the forward pass.
+    func record(inputs: [Tensor], backward: @escaping (GradientSlot) -> Void) {
+        node = GradientNode(inputs: inputs.filter { $0.requiresGrad }.map(\.slot), backward: backward)
     }
 
-    /// The gradient buffer, zero-filled on first use, for an op's backward to accumulate into
-    /// (anywhere: `gradientRows` no longer holds).
-    public func gradientPointer() -> UnsafeMutablePointer<Float> {
-        gradientRows = nil
-        if let grad { return grad.pointer }
-        let fresh = Tensor(zeros: shape)
-        grad = fresh
-        return fresh.pointer
-    }
+    /// The gradient buffer, zero-filled on first use, for an op's backward to accumulate into.
+    public func gradientPointer() -> UnsafeMutablePointer<Float> { slot.gradientPointer() }
 
-    /// Leaves of at least this many bytes get row gradients in sparse memory.
-    static let sparseRowGradientBytes = 2 << 20
-
-    /// The gradient buffer for a backward that adds into the rows `rows` (of the first dimension)
-    /// alone: an embedding lookup's. A large leaf (a table of ≥ 2 MiB) gets its first gradient in
-    /// fresh zero pages of which only those of the rows written become resident, and
-    /// `gradientRows` lists the rows, so the gradient norm, clipping and the optimizer read those
-    /// rows alone: a full fine-tune's 30,522-row table no longer costs zeroing and three passes
-    /// over 47 MB a step for the ~100 rows a batch looks up.
-    func rowGradientPointer(rows: [Int32]) -> UnsafeMutablePointer<Float> {
-        if let grad {
-            if let known = gradientRows { gradientRows = Array(Set(known).union(rows)).sorted() }
-            return grad.pointer
-        }
-        guard node == nil, count * MemoryLayout<Float>.stride >= Tensor.sparseRowGradientBytes else { return gradientPointer() }
-        let fresh = Tensor(shape: shape, storage: TensorStorage(sparseZeroedCount: count))
-        grad = fresh
-        gradientRows = Array(Set(rows)).sorted()
-        return fresh.pointer
-    }
+    /// See `GradientSlot.rowGradientPointer(rows:)`.
+    func rowGradientPointer(rows: [Int32]) -> UnsafeMutablePointer<Float> { slot.rowGradientPointer(rows: rows) }
 
     /// Adds `count` floats at `source` into the gradient.
-    func accumulateGradient(_ source: UnsafePointer<Float>) {
-        gradientRows = nil
-        if let grad {
-            fk_axpy(1, source, grad.pointer, count)
-        } else {
-            let fresh = Tensor(uninitialized: shape)
-            fresh.pointer.update(from: source, count: count)
-            grad = fresh
-        }
-    }
+    func accumulateGradient(_ source: UnsafePointer<Float>) { slot.accumulateGradient(source) }
 
     /// Reverse-mode differentiation from this scalar: leaves that require gradients receive
     /// (accumulate) ∂self/∂leaf in `grad`. The graph is released as it is walked.
@@ -85,32 +54,7 @@ extension Tensor {
     /// backward has run, so activations are freed while the pass goes on.
     public func backward(gradient: Tensor) {
         precondition(gradient.shape == shape, "gradient \(gradient.shape) for a tensor of shape \(shape)")
-        guard requiresGrad, node != nil else { return }
-        var order = topologicalOrder()
-        grad = gradient
-        while let tensor = order.popLast() {
-            guard let node = tensor.node else { continue }
-            if tensor.grad != nil { node.backward(tensor) }
-            tensor.node = nil
-            tensor.grad = nil  // an intermediate's gradient is no longer needed
-        }
-    }
-
-    /// Tensors reachable through recorded nodes, inputs before outputs.
-    private func topologicalOrder() -> [Tensor] {
-        var order: [Tensor] = []
-        var visited = Set<ObjectIdentifier>()
-        // Iterative depth-first search: (tensor, whether its inputs were pushed).
-        var stack: [(Tensor, Bool)] = [(self, false)]
-        while let (tensor, expanded) = stack.popLast() {
-            if expanded { order.append(tensor); continue }
-            if !visited.insert(ObjectIdentifier(tensor)).inserted { continue }
-            stack.append((tensor, true))
-            for input in tensor.node?.inputs ?? [] where input.node != nil && !visited.contains(ObjectIdentifier(input)) {
-                stack.append((input, false))
-            }
-        }
-        return order
+        slot.backward(gradient: gradient)
     }
 
     /// Marks the result of an op: it requires gradients when any input does (and recording is on).

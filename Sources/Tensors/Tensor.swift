@@ -8,25 +8,40 @@ import Foundation
 /// skip the products that would only feed them.
 public final class Tensor: @unchecked Sendable {
     /// Dimensions, outermost first.
-    public private(set) var shape: [Int]
+    public let shape: [Int]
     public let storage: TensorStorage
+    /// Gradient, gradient rows and the record of how this tensor was made: what the gradient graph
+    /// holds of it (see `GradientSlot`).
+    let slot: GradientSlot
     /// Whether gradients flow to (and, for a leaf, accumulate in) this tensor.
-    public var requiresGrad: Bool
+    public var requiresGrad: Bool {
+        get { slot.requiresGrad }
+        set { slot.requiresGrad = newValue }
+    }
     /// Accumulated gradient (same shape), allocated the first time a gradient arrives. Setting it
     /// forgets `gradientRows`.
-    public var grad: Tensor? { didSet { gradientRows = nil } }
+    public var grad: Tensor? {
+        get { slot.grad }
+        set { slot.grad = newValue }
+    }
     /// The rows of `grad` (indices into the first dimension, ascending) outside which it is zero,
     /// when only some rows received gradients (a large embedding table's, from its lookups: see
     /// `rowGradientPointer(rows:)`); nil when any row may be nonzero.
-    public internal(set) var gradientRows: [Int32]?
+    public internal(set) var gradientRows: [Int32]? {
+        get { slot.gradientRows }
+        set { slot.gradientRows = newValue }
+    }
     /// How this tensor was made, when it was made by an op from inputs that require gradients.
-    var node: GradientNode?
+    var node: GradientNode? {
+        get { slot.node }
+        set { slot.node = newValue }
+    }
 
     public init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
         precondition(shape.reduce(1, *) == storage.count, "shape \(shape) does not match \(storage.count) elements")
         self.shape = shape
         self.storage = storage
-        self.requiresGrad = requiresGrad
+        slot = GradientSlot(shape: shape, requiresGrad: requiresGrad)
     }
 
     /// A zero-filled tensor.
@@ -76,8 +91,9 @@ public final class Tensor: @unchecked Sendable {
         let result = Tensor(shape: newShape, storage: storage)
         if isRecording {
             result.requiresGrad = true
+            let inputSlot = slot
             result.record(inputs: [self]) { output in
-                self.accumulateGradient(output.grad!.storage.pointer)
+                inputSlot.accumulateGradient(output.grad!.storage.pointer)
             }
         }
         return result

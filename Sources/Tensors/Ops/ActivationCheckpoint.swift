@@ -14,7 +14,7 @@ public func checkpointActivations(of input: Tensor, requiresGradient: Bool, _ bo
     output.record(inputs: [input]) { output in
         let replayInput = Tensor(shape: input.shape, storage: input.storage, requiresGrad: input.requiresGrad)
         let replayed = body(replayInput)
-        replayed.backward(gradient: output.grad!)
+        replayed.backward(gradient: output.grad!)  // the output slot's gradient
         if input.requiresGrad, let gradient = replayInput.grad { input.accumulateGradient(gradient.pointer) }
     }
     return output

@@ -40,10 +40,11 @@ public func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
     if x.isRecording {
         output.requiresGrad = true
         let saved = activation == .tanh ? output.detachedView() : x
+        let inputSlot = x.slot, count = x.count
         output.record(inputs: [x]) { output in
             let gradOutput = output.grad!.pointer
-            let gradInput = x.gradientPointer()
-            Parallel.forChunks(count: x.count) { range in
+            let gradInput = inputSlot.gradientPointer()
+            Parallel.forChunks(count: count) { range in
                 let start = range.lowerBound, n = range.count
                 let values = saved.pointer + start, upstream = gradOutput + start, downstream = gradInput + start
                 switch activation {

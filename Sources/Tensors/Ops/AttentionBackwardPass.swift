@@ -14,7 +14,7 @@ final class AttentionBackwardPass {
     private let dropped: TensorStorage?  // (workers, headSize), with dropout
 
     /// - query, output: (…, H·D); key, value: (…, Hkv·D).
-    init(query: Tensor, key: Tensor, value: Tensor, output: Tensor, headDimension: Int, scale: Float,
+    init(query: Tensor, key: Tensor, value: Tensor, output: GradientSlot, headDimension: Int, scale: Float,
          workers: Int, headSize: Int, dropout: Bool) {
         self.query = UnsafePointer(query.pointer)
         self.key = UnsafePointer(key.pointer)

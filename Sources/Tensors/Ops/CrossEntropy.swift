@@ -14,10 +14,11 @@ public func crossEntropy(logits: Tensor, labels: [Int32]) -> Tensor {
     let output = Tensor(scalar: counted == 0 ? 0 : Float(total / Double(counted)))
     if logits.isRecording && counted > 0 {
         output.requiresGrad = true
+        let logitsSlot = logits.slot
         output.record(inputs: [logits]) { output in
             let scaleFactor = output.grad!.item / Float(counted)
             labels.withUnsafeBufferPointer {
-                fk_cross_entropy_backward(probabilities.pointer, $0.baseAddress!, logits.gradientPointer(), rows, classes, scaleFactor)
+                fk_cross_entropy_backward(probabilities.pointer, $0.baseAddress!, logitsSlot.gradientPointer(), rows, classes, scaleFactor)
             }
         }
     }

@@ -39,10 +39,11 @@ private func applyKeepMask(_ x: Tensor, keep: UnsafeMutableBufferPointer<UInt8>,
     fk_mul(x.pointer, mask.pointer, output.pointer, x.count)
     if x.isRecording {
         output.requiresGrad = true
+        let inputSlot = x.slot, count = x.count
         output.record(inputs: [x]) { output in
-            let scratch = TensorStorage(uninitializedCount: x.count)
-            fk_mul(output.grad!.pointer, mask.pointer, scratch.pointer, x.count)
-            fk_axpy(1, scratch.pointer, x.gradientPointer(), x.count)
+            let scratch = TensorStorage(uninitializedCount: count)
+            fk_mul(output.grad!.pointer, mask.pointer, scratch.pointer, count)
+            fk_axpy(1, scratch.pointer, inputSlot.gradientPointer(), count)
         }
     }
     return output

@@ -7,10 +7,11 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     fk_add(a.pointer, b.pointer, output.pointer, a.count)
     if a.isRecording || b.isRecording {
         output.requiresGrad = true
+        let (aSlot, bSlot) = (a.slot, b.slot)  // the values are not read
         output.record(inputs: [a, b]) { output in
             let gradOutput = output.grad!.pointer
-            if a.requiresGrad { a.accumulateGradient(gradOutput) }
-            if b.requiresGrad { b.accumulateGradient(gradOutput) }
+            if aSlot.requiresGrad { aSlot.accumulateGradient(gradOutput) }
+            if bSlot.requiresGrad { bSlot.accumulateGradient(gradOutput) }
         }
     }
     return output
@@ -45,8 +46,9 @@ public func scale(_ x: Tensor, by alpha: Float) -> Tensor {
     fk_scale(alpha, x.pointer, output.pointer, x.count)
     if x.isRecording {
         output.requiresGrad = true
+        let inputSlot = x.slot, count = x.count
         output.record(inputs: [x]) { output in
-            fk_axpy(alpha, output.grad!.pointer, x.gradientPointer(), x.count)
+            fk_axpy(alpha, output.grad!.pointer, inputSlot.gradientPointer(), count)
         }
     }
     return output
@@ -59,10 +61,11 @@ public func sum(_ x: Tensor) -> Tensor {
     let output = Tensor(scalar: Float(total))
     if x.isRecording {
         output.requiresGrad = true
+        let inputSlot = x.slot, count = x.count
         output.record(inputs: [x]) { output in
             let gradOutput = output.grad!.item
-            let gradInput = x.gradientPointer()
-            for index in 0..<x.count { gradInput[index] += gradOutput }
+            let gradInput = inputSlot.gradientPointer()
+            for index in 0..<count { gradInput[index] += gradOutput }
         }
     }
     return output
@@ -76,8 +79,9 @@ public func weightedSum(_ x: Tensor, weights: Tensor) -> Tensor {
     let output = Tensor(scalar: Float(total))
     if x.isRecording {
         output.requiresGrad = true
+        let inputSlot = x.slot, count = x.count
         output.record(inputs: [x]) { output in
-            fk_axpy(output.grad!.item, weights.pointer, x.gradientPointer(), x.count)
+            fk_axpy(output.grad!.item, weights.pointer, inputSlot.gradientPointer(), count)
         }
     }
     return output

@@ -13,9 +13,10 @@ public func gatherRows(_ table: Tensor, indices: [Int32], outputShape: [Int]? = 
     }
     if table.isRecording {
         output.requiresGrad = true
+        let tableSlot = table.slot
         output.record(inputs: [table]) { output in
             let gradOutput = output.grad!.pointer
-            let gradTable = table.rowGradientPointer(rows: indices)
+            let gradTable = tableSlot.rowGradientPointer(rows: indices)
             for (position, index) in indices.enumerated() {
                 fk_axpy(1, gradOutput + position * columns, gradTable + Int(index) * columns, columns)
             }

@@ -111,26 +111,30 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, layout:
     if let bias { inputs.append(bias) }
     if inputs.contains(where: { $0.isRecording }) {
         output.requiresGrad = true
+        // X's values are read only for a trainable W's gradient: with W frozen, X is freed once the
+        // forward pass lets it go.
+        let inputSlot = input.slot, weightSlot = weight.slot, biasSlot = bias?.slot
+        let inputValues = weight.requiresGrad ? input.storage : nil
         output.record(inputs: inputs) { output in
             let gradOutput = output.grad!.pointer  // (rows, out)
-            if input.requiresGrad {  // dX[rows, in] += dY · W
+            if inputSlot.requiresGrad {  // dX[rows, in] += dY · W
                 gemm(transposeA: false, transposeB: layout == .inputsByOutputs, m: rows, n: inFeatures, k: outFeatures,
                      a: gradOutput, lda: outFeatures, b: weight.pointer, ldb: layout == .outputsByInputs ? inFeatures : outFeatures,
-                     beta: 1, c: input.gradientPointer(), ldc: inFeatures)
+                     beta: 1, c: inputSlot.gradientPointer(), ldc: inFeatures)
             }
-            if weight.requiresGrad {
+            if weightSlot.requiresGrad, let inputValues {
                 if layout == .outputsByInputs {  // dW[out, in] += dYᵀ · X
                     gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
-                         a: gradOutput, lda: outFeatures, b: input.pointer, ldb: inFeatures,
-                         beta: 1, c: weight.gradientPointer(), ldc: inFeatures)
+                         a: gradOutput, lda: outFeatures, b: inputValues.pointer, ldb: inFeatures,
+                         beta: 1, c: weightSlot.gradientPointer(), ldc: inFeatures)
                 } else {  // dW[in, out] += Xᵀ · dY
                     gemm(transposeA: true, transposeB: false, m: inFeatures, n: outFeatures, k: rows,
-                         a: input.pointer, lda: inFeatures, b: gradOutput, ldb: outFeatures,
-                         beta: 1, c: weight.gradientPointer(), ldc: outFeatures)
+                         a: inputValues.pointer, lda: inFeatures, b: gradOutput, ldb: outFeatures,
+                         beta: 1, c: weightSlot.gradientPointer(), ldc: outFeatures)
                 }
             }
-            if let bias, bias.requiresGrad {
-                fk_sum_rows(gradOutput, bias.gradientPointer(), rows, outFeatures)
+            if let biasSlot, biasSlot.requiresGrad {
+                fk_sum_rows(gradOutput, biasSlot.gradientPointer(), rows, outFeatures)
             }
         }
     }

@@ -66,8 +66,9 @@ private func chunkedLinearCrossEntropy(
     let output = Tensor(scalar: Float(total / Double(counted)))
     if let gradient {
         output.requiresGrad = true
+        let inputSlot = input.slot
         output.record(inputs: [input]) { output in
-            fk_axpy(output.grad!.item, gradient.pointer, input.gradientPointer(), gradient.count)
+            fk_axpy(output.grad!.item, gradient.pointer, inputSlot.gradientPointer(), gradient.count)
         }
     }
     return output

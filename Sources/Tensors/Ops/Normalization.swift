@@ -11,12 +11,13 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float) 
                  rows, columns, epsilon)
     if x.isRecording || gamma.isRecording || beta.isRecording {
         output.requiresGrad = true
+        let betaSlot = beta.slot
         output.record(inputs: [x, gamma, beta]) { output in
             fk_layernorm_backward(
                 x.pointer, gamma.pointer, mean.pointer, inverseDeviation.pointer, output.grad!.pointer,
                 x.requiresGrad ? x.gradientPointer() : nil,
                 gamma.requiresGrad ? gamma.gradientPointer() : nil,
-                beta.requiresGrad ? beta.gradientPointer() : nil,
+                betaSlot.requiresGrad ? betaSlot.gradientPointer() : nil,
                 rows, columns)
         }
     }

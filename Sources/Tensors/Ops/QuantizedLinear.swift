@@ -15,13 +15,14 @@ public func linear(_ input: Tensor, quantizedWeight weight: QuantizedMatrix, bia
     let inputs = [input] + (bias.map { [$0] } ?? [])
     if inputs.contains(where: { $0.isRecording }) {
         output.requiresGrad = true
+        let inputSlot = input.slot, biasSlot = bias?.slot  // W is frozen: X's values are not read
         output.record(inputs: inputs) { output in
             let gradOutput = output.grad!.pointer  // (rows, out)
-            if input.requiresGrad {  // dX[rows, in] += dY · W
-                QuantizedProducts.inputGradient(gradOutput, rows: rows, weight: weight, accumulatingInto: input.gradientPointer())
+            if inputSlot.requiresGrad {  // dX[rows, in] += dY · W
+                QuantizedProducts.inputGradient(gradOutput, rows: rows, weight: weight, accumulatingInto: inputSlot.gradientPointer())
             }
-            if let bias, bias.requiresGrad {
-                fk_sum_rows(gradOutput, bias.gradientPointer(), rows, weight.rows)
+            if let biasSlot, biasSlot.requiresGrad {
+                fk_sum_rows(gradOutput, biasSlot.gradientPointer(), rows, weight.rows)
             }
         }
     }

@@ -96,9 +96,10 @@ public func applyRotaryEmbedding(_ x: Tensor, heads: Int, angles: RotaryAngles) 
     }
     if x.isRecording {
         output.requiresGrad = true
+        let inputSlot = x.slot
         output.record(inputs: [x]) { output in
             let gradOutput = output.grad!.pointer
-            let gradInput = x.gradientPointer()
+            let gradInput = inputSlot.gradientPointer()
             for block in 0..<blockCount {
                 let offset = block * blockRows * channels
                 fk_rotary_backward(gradOutput + offset, angles.cosine.pointer, angles.sine.pointer, gradInput + offset,
