@@ -1,5 +1,3 @@
-import CKernels
-
 /// How an op's output sends its gradient back: the slots of the inputs that take one, and a
 /// closure that reads the output slot's `grad` and accumulates into the inputs' gradients. The
 /// closure holds the tensors whose values it reads, and only the slots of the others.
