@@ -139,8 +139,9 @@ extension Module {
     /// Points every float32 embedding table at its tensor in the checkpoint's file, mapped
     /// copy-on-write, instead of copying it: a frozen table (a LoRA or head-only run) then holds
     /// in memory only the pages of the rows being looked up (they are dropped after each lookup),
-    /// and a trained one copies a page when it is first written. Tables in other dtypes, or of another shape (reported by the copy), are
-    /// left to be copied. Returns the parameter paths mapped.
+    /// and a trained one copies a page when it is first written. Tables in other dtypes, or of
+    /// another shape (reported by the copy), are left to be copied. Returns the parameter paths
+    /// mapped.
     private func mapEmbeddingTables(from checkpoint: Checkpoint, mapping: CheckpointMapping) throws -> Set<String> {
         var mapped = Set<String>()
         for (modulePath, module) in namedModules() {
