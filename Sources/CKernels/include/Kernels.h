@@ -150,6 +150,28 @@ void fk_quantize_activations(const float *x, size_t blocks, int8_t *q, float *sc
 void fk_quantized_matvec_int8(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows, size_t blocks,
                               const int8_t *q, const float *scale, const float *sum, float *y);
 
+// ---- bfloat16 products (AVX512-BF16) ---------------------------------------------------------
+// c = a · b with both operands rounded to bfloat16 (nearest, ties to even) and float32 sums, for
+// products with a frozen weight when the compute dtype is bfloat16. Operands are packed first
+// (see BFloat16Products.c for the layouts): a in panels of FK_BF16_ROWS rows, b in panels of
+// FK_BF16_COLUMNS columns, pairs of values along the summed depth in 32-bit words.
+#define FK_BF16_ROWS 12
+#define FK_BF16_COLUMNS 32
+// Whether this CPU has AVX512-BF16; the other fk_bf16_ functions run only where it does.
+int fk_bf16_products_available(void);
+// x[rows, depth] (rows ldx apart) packed in panels of `panel_width` rows: the left operand with
+// FK_BF16_ROWS, or a weight W[out, in] as the right operand of x·Wᵀ with FK_BF16_COLUMNS.
+// Takes ceil(rows / panel_width)·panel_width·ceil(depth / 2) words.
+void fk_bf16_pack_rows(const float *x, size_t rows, size_t depth, size_t ldx, size_t panel_width, uint32_t *packed);
+// x[depth, columns] (rows ldx apart) packed as the right operand of a·x, in panels of
+// FK_BF16_COLUMNS columns: ceil(columns / FK_BF16_COLUMNS)·FK_BF16_COLUMNS·ceil(depth / 2) words.
+void fk_bf16_pack_columns(const float *x, size_t depth, size_t columns, size_t ldx, uint32_t *packed);
+// c[rows, columns] (rows ldc apart) = (or += when accumulate) a · b over `pairs` pairs of depth:
+// b packed with exactly that depth, a packed with `a_pairs` pairs of which the product reads
+// those from `first_pair` on.
+void fk_bf16_gemm(const uint32_t *a, size_t a_pairs, size_t first_pair, const uint32_t *b,
+                  size_t rows, size_t columns, size_t pairs, float *c, size_t ldc, int accumulate);
+
 // ---- worker threads ---------------------------------------------------------------------------
 // One part of a parallel region: part is 0 on the calling thread, 1… on the pool's threads.
 typedef void (*fk_parallel_task)(void *context, size_t part);

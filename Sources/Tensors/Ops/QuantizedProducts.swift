@@ -4,7 +4,8 @@ import CKernels
 /// decoded a tile at a time inside the product, never as a whole. A tile is a run of rows small
 /// enough to stay in a core's L2 cache; each worker decodes its own tiles and multiplies them
 /// with BLAS. One row of input (a generation step) skips the decoding: the matrix–vector
-/// kernel reads the blocks directly.
+/// kernel reads the blocks directly. Under `ComputeDType.bfloat16` the tiles are multiplied in
+/// bfloat16 instead (`BFloat16Products`).
 enum QuantizedProducts {
     /// Floats in one decoded tile (192 KiB: it stays in the L2 cache beside BLAS's panels).
     static let tileFloats = 48 * 1024
@@ -17,6 +18,8 @@ enum QuantizedProducts {
         guard m > 0 else { return }
         if m == 1 {  // one token (a generation step): read 0.6–1 byte a weight instead of decoding 4
             vectorProduct(x, weight: weight, into: y)
+        } else if ComputeDType.frozenProducts == .bfloat16 {
+            BFloat16Products.product(x, rows: m, weight: weight, workers: workerCount(multiplyAdds: m * weight.count), into: y)
         } else {
             tiledProduct(x, rows: m, weight: weight, into: y)
         }
@@ -27,6 +30,11 @@ enum QuantizedProducts {
                               accumulatingInto gradInput: UnsafeMutablePointer<Float>) {
         MatrixProductCounter.add(2 * Double(m) * Double(weight.count))
         guard m > 0 else { return }
+        if ComputeDType.frozenProducts == .bfloat16 {
+            return BFloat16Products.inputGradient(gradOutput, rows: m, weight: weight,
+                                                  workers: workerCount(multiplyAdds: m * weight.count),
+                                                  accumulatingInto: gradInput)
+        }
         _ = blasSingleThreaded
         // Workers own disjoint runs of whole blocks of columns, so their sums never meet.
         let blocksPerRow = weight.blocksPerRow, columnsPerBlock = QuantizedMatrix.Format.valuesPerBlock
@@ -111,7 +119,7 @@ enum QuantizedProducts {
         }
     }
 
-    private static func workerCount(multiplyAdds: Int) -> Int {
+    static func workerCount(multiplyAdds: Int) -> Int {
         multiplyAdds >= parallelThreshold && !Parallel.isActive ? Parallel.workerCount : 1
     }
 
