@@ -90,9 +90,10 @@ public final class QuantizedMatrix: @unchecked Sendable {
         precondition(weight.shape.count == 2, "a \(weight.shape) tensor is not a matrix")
         let rows = weight.shape[0], columns = weight.shape[1], blocksPerRow = columns / Format.valuesPerBlock
         let bytesPerRow = blocksPerRow * format.bytesPerBlock
-        var blocks = [UInt8](repeating: 0, count: rows * bytesPerRow)
-        blocks.withUnsafeMutableBufferPointer { fk_quantize_q8_0(weight.pointer, rows, blocksPerRow, $0.baseAddress, bytesPerRow) }
-        self.init(format: format, rows: rows, columns: columns, blocks: UnsafeRawBufferPointer(start: blocks, count: blocks.count))
+        let blocks = UnsafeMutableRawBufferPointer.allocate(byteCount: rows * bytesPerRow, alignment: 64)
+        defer { blocks.deallocate() }
+        fk_quantize_q8_0(weight.pointer, rows, blocksPerRow, blocks.baseAddress!.assumingMemoryBound(to: UInt8.self), bytesPerRow)
+        self.init(format: format, rows: rows, columns: columns, blocks: UnsafeRawBufferPointer(blocks))
     }
 
     deinit {

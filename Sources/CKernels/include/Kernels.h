@@ -163,9 +163,14 @@ int fk_bf16_products_available(void);
 // FK_BF16_ROWS, or a weight W[out, in] as the right operand of x·Wᵀ with FK_BF16_COLUMNS.
 // Takes ceil(rows / panel_width)·panel_width·ceil(depth / 2) words.
 void fk_bf16_pack_rows(const float *x, size_t rows, size_t depth, size_t ldx, size_t panel_width, uint32_t *packed);
-// x[depth, columns] (rows ldx apart) packed as the right operand of a·x, in panels of
-// FK_BF16_COLUMNS columns: ceil(columns / FK_BF16_COLUMNS)·FK_BF16_COLUMNS·ceil(depth / 2) words.
-void fk_bf16_pack_columns(const float *x, size_t depth, size_t columns, size_t ldx, uint32_t *packed);
+// A quantised W[out, in] read straight from its blocks (`rows` rows of `blocks` blocks, row_bytes
+// apart; values as fk_dequantize_blocks decodes them) and packed as the right operand: of x·Wᵀ
+// (panels of FK_BF16_COLUMNS outputs, pairs along a row), and of dY·W (panels of FK_BF16_COLUMNS
+// inputs, pairs of adjacent rows; an odd row count's missing partner is zero).
+void fk_bf16_pack_block_rows(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows,
+                             size_t blocks, uint32_t *packed);
+void fk_bf16_pack_block_columns(fk_block_format format, const uint8_t *w, size_t row_bytes, size_t rows,
+                                size_t blocks, uint32_t *packed);
 // c[rows, columns] (rows ldc apart) = (or += when accumulate) a · b over `pairs` pairs of depth:
 // b packed with exactly that depth, a packed with `a_pairs` pairs of which the product reads
 // those from `first_pair` on.

@@ -1,9 +1,8 @@
 import CKernels
 
 /// `QuantizedProducts`' tiled products in bfloat16 (`ComputeDType.bfloat16`): the input is packed
-/// into bfloat16 pairs once, each worker decodes its tiles of the weight to float32 and packs
-/// them too, and `fk_bf16_gemm` multiplies with float32 sums. Same tiles and the same split over
-/// the workers as the float32 path; only the multiplication differs.
+/// into bfloat16 pairs once (split over the workers), each worker decodes its tiles of the weight
+/// straight from the blocks into packed bfloat16, and `fk_bf16_gemm` multiplies with float32 sums.
 enum BFloat16Products {
     /// y[m, out] = x[m, in] · Wᵀ (overwritten); workers own disjoint runs of 32-row panels of W.
     static func product(_ x: UnsafePointer<Float>, rows m: Int, weight: QuantizedMatrix, workers: Int,
@@ -16,16 +15,14 @@ enum BFloat16Products {
         let tileRows = max(1, QuantizedProducts.tileFloats / (panel * depth)) * panel
         withWords(packedInputWords(rows: m, pairs: pairs)) { packedInput in
             packLeftOperand(x, rows: m, depth: depth, workers: workers, into: packedInput)
-            withWords(workers * (tileRows * depth + tileRows * pairs)) { scratch in
+            withWords(workers * tileRows * pairs) { scratch in
                 Parallel.forEach(units: workers) { part, worker in
                     let start = part * panelsPerWorker * panel, end = min(start + panelsPerWorker * panel, weight.rows)
-                    let tile = UnsafeMutableRawPointer(scratch + worker * (tileRows * depth + tileRows * pairs))
-                        .assumingMemoryBound(to: Float.self)  // (tileRows, in) decoded
-                    let packedTile = scratch + worker * (tileRows * depth + tileRows * pairs) + tileRows * depth
+                    let packedTile = scratch + worker * tileRows * pairs  // rows first..<first+count of W, packed
                     for first in stride(from: start, to: end, by: tileRows) {
                         let count = min(tileRows, end - first)
-                        weight.dequantizeRows(first..<(first + count), into: tile)
-                        fk_bf16_pack_rows(tile, count, depth, depth, panel, packedTile)
+                        fk_bf16_pack_block_rows(weight.format.kernelFormat, weight.rowBlocks(first), weight.bytesPerRow,
+                                                count, weight.blocksPerRow, packedTile)
                         // y[:, first..<first+count] = x · tileᵀ
                         fk_bf16_gemm(packedInput, pairs, 0, packedTile, m, count, pairs, y + first, weight.rows, 0)
                     }
@@ -44,7 +41,7 @@ enum BFloat16Products {
         let paddedWidth = (width + Int(FK_BF16_COLUMNS) - 1) / Int(FK_BF16_COLUMNS) * Int(FK_BF16_COLUMNS)
         // Tiles of an even number of W's rows (whole pairs of depth) within `tileFloats`.
         let tileRows = max(2, QuantizedProducts.tileFloats / width / 2 * 2)
-        let scratchPerWorker = tileRows * width + paddedWidth * tileRows / 2
+        let scratchPerWorker = paddedWidth * tileRows / 2
         withWords(packedInputWords(rows: m, pairs: pairs)) { packedGradient in
             packLeftOperand(gradOutput, rows: m, depth: depth, workers: workers, into: packedGradient)
             withWords(workers * scratchPerWorker) { scratch in
@@ -52,14 +49,11 @@ enum BFloat16Products {
                     let firstBlock = part * blocksPerWorker, blocks = min(blocksPerWorker, blocksPerRow - firstBlock)
                     guard blocks > 0 else { return }
                     let columns = blocks * columnsPerBlock, firstColumn = firstBlock * columnsPerBlock
-                    let tile = UnsafeMutableRawPointer(scratch + worker * scratchPerWorker)
-                        .assumingMemoryBound(to: Float.self)  // (tileRows, columns) decoded
-                    let packedTile = scratch + worker * scratchPerWorker + tileRows * width
+                    let packedTile = scratch + worker * scratchPerWorker  // rows first..<first+count of W, packed
                     for first in stride(from: 0, to: depth, by: tileRows) {
                         let count = min(tileRows, depth - first)
-                        fk_dequantize_blocks(weight.format.kernelFormat, weight.rowBlocks(first, firstBlock: firstBlock),
-                                             weight.bytesPerRow, count, blocks, tile, columns)
-                        fk_bf16_pack_columns(tile, count, columns, columns, packedTile)
+                        fk_bf16_pack_block_columns(weight.format.kernelFormat, weight.rowBlocks(first, firstBlock: firstBlock),
+                                                   weight.bytesPerRow, count, blocks, packedTile)
                         // dX[:, columns] += dY[:, first..<first+count] · tile
                         fk_bf16_gemm(packedGradient, pairs, first / 2, packedTile, m, columns, (count + 1) / 2,
                                      gradInput + firstColumn, weight.columns, 1)
