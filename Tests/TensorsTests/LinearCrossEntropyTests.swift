@@ -5,8 +5,8 @@ import XCTest
 /// the same loss and input gradient, for a dense and a quantised head, over several chunks,
 /// with ignored labels.
 final class LinearCrossEntropyTests: XCTestCase {
-    // 200 rows over a 50,000-token vocabulary: 83 rows a chunk, so three chunks.
-    private let rows = 200, columns = 32, vocabulary = 50_000
+    // 700 rows over a 50,000-token vocabulary: 335 rows a chunk, so three chunks.
+    private let rows = 700, columns = 32, vocabulary = 50_000
 
     func testDenseHeadMatchesLogitsThenCrossEntropy() {
         let weight = randomValues([vocabulary, columns], seed: 1, scale: 0.5)
