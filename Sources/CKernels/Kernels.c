@@ -338,17 +338,30 @@ FK_HOT void fk_softmax_rows_causal(float *s, const float *bias, float scale, siz
     }
 }
 
+// One row of fk_softmax_rows_backward over its first `cols` columns.
+static inline __attribute__((always_inline)) void fk_softmax_row_backward(const float *pr, const float *dpr, float *dsr,
+                                                                          size_t row, size_t cols,
+                                                                          const fk_dropout_stream *dropout) {
+    if (dropout) {  // g = dP through dropout, held in the dS row
+        fk_dropout_row(dropout, row, dpr, dsr, cols);
+        dpr = dsr;
+    }
+    float dot = fk_dot(pr, dpr, cols);
+    for (size_t c = 0; c < cols; c++) dsr[c] = pr[c] * (dpr[c] - dot);
+}
+
 FK_HOT void fk_softmax_rows_backward(const float *p, const float *dp, float *ds, size_t rows, size_t cols,
                                      const fk_dropout_stream *dropout) {
+    for (size_t r = 0; r < rows; r++) fk_softmax_row_backward(p + r * cols, dp + r * cols, ds + r * cols, r, cols, dropout);
+}
+
+FK_HOT void fk_softmax_rows_backward_causal(const float *p, const float *dp, float *ds, size_t rows, size_t cols,
+                                            size_t offset, const fk_dropout_stream *dropout) {
     for (size_t r = 0; r < rows; r++) {
-        const float *pr = p + r * cols, *dpr = dp + r * cols;
-        float *dsr = ds + r * cols;
-        if (dropout) {  // g = dP through dropout, held in the dS row
-            fk_dropout_row(dropout, r, dpr, dsr, cols);
-            dpr = dsr;
-        }
-        float dot = fk_dot(pr, dpr, cols);
-        for (size_t c = 0; c < cols; c++) dsr[c] = pr[c] * (dpr[c] - dot);
+        size_t visible = r + offset + 1;
+        if (visible > cols) visible = cols;
+        fk_softmax_row_backward(p + r * cols, dp + r * cols, ds + r * cols, r, visible, dropout);
+        if (visible < cols) memset(ds + r * cols + visible, 0, (cols - visible) * sizeof(float));
     }
 }
 

@@ -77,6 +77,10 @@ void fk_softmax_rows_causal(float *s, const float *bias, float scale, size_t row
 // or with `dropout` dp back through the dropout that made the probabilities used.
 void fk_softmax_rows_backward(const float *p, const float *dp, float *ds, size_t rows, size_t cols,
                               const fk_dropout_stream *dropout);
+// The same for probabilities from fk_softmax_rows_causal: row r reads only its first
+// min(cols, r + offset + 1) columns of dp (the rest may hold anything) and its ds is 0 beyond.
+void fk_softmax_rows_backward_causal(const float *p, const float *dp, float *ds, size_t rows, size_t cols,
+                                     size_t offset, const fk_dropout_stream *dropout);
 
 // ---- losses ------------------------------------------------------------------------------
 // Mean cross-entropy of logits[rows, classes] against labels[rows]; rows with label < 0 are

@@ -35,6 +35,7 @@ public func scaledDotProductAttention(
     let square = queryLength * keyLength  // elements of one head's (T, S) matrix
     let dropoutMask = dropout.flatMap { $0.probability > 0 ? AttentionDropoutMask(seed: $0.seed, probability: $0.probability) : nil }
     let workers = min(Parallel.workerCount, batch * keyValueHeads)
+    let rowBlocks = CausalRowBlocks(rows: queryLength, columns: keyLength, offset: causalOffset, causal: causal)
 
     // Additive key bias: 0 for real keys, -inf for padding. (B, S)
     let keyBias: TensorStorage? = keyMask.map { mask in
@@ -49,8 +50,11 @@ public func scaledDotProductAttention(
     func probabilities(b: Int, h: Int, into p: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>?) -> fk_dropout_stream? {
         let q = query.pointer + b * queryLength * channels + h * headDimension
         let k = key.pointer + b * keyLength * keyChannels + (h / groupSize) * headDimension
-        gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
-             a: q, lda: channels, b: k, ldb: keyChannels, c: p, ldc: keyLength)
+        for block in rowBlocks {  // scores the mask hides stay unset: the softmax reads only visible ones
+            let first = block.rows.lowerBound
+            gemm(transposeA: false, transposeB: true, m: block.rows.count, n: block.columns, k: headDimension,
+                 a: q + first * channels, lda: channels, b: k, ldb: keyChannels, c: p + first * keyLength, ldc: keyLength)
+        }
         let bias = keyBias.map { UnsafePointer($0.pointer + b * keyLength) }
         let stream = dropoutMask?.stream(head: b * heads + h, rowStride: keyLength)
         withOptionalPointer(to: stream) { stream in
@@ -72,10 +76,12 @@ public func scaledDotProductAttention(
         let p = probabilityScratch.pointer + worker * square
         for h in (kvHead * groupSize)..<((kvHead + 1) * groupSize) {
             _ = probabilities(b: b, h: h, into: p, dropped: p)
-            // O[T, D] = P·V
-            gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
-                 a: p, lda: keyLength, b: v, ldb: keyChannels,
-                 c: output.pointer + b * queryLength * channels + h * headDimension, ldc: channels)
+            let o = output.pointer + b * queryLength * channels + h * headDimension
+            for block in rowBlocks {  // O[T, D] = P·V, over the keys each block of rows sees
+                let first = block.rows.lowerBound
+                gemm(transposeA: false, transposeB: false, m: block.rows.count, n: headDimension, k: block.columns,
+                     a: p + first * keyLength, lda: keyLength, b: v, ldb: keyChannels, c: o + first * channels, ldc: channels)
+            }
         }
     }
 
@@ -91,8 +97,7 @@ public func scaledDotProductAttention(
                 let stream = probabilities(b: b, h: h, into: scratch.probabilities, dropped: scratch.dropped)
                 pass.backwardHead(worker: worker, queryOffset: b * queryLength * channels + h * headDimension,
                                   keyOffset: b * keyLength * keyChannels + kvHead * headDimension,
-                                  queryLength: queryLength, keyLength: keyLength,
-                                  dropped: UnsafePointer(scratch.dropped ?? scratch.probabilities), dropout: stream)
+                                  rowBlocks: rowBlocks, dropped: UnsafePointer(scratch.dropped ?? scratch.probabilities), dropout: stream)
             }
         }
     }

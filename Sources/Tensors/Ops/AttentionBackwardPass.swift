@@ -43,31 +43,52 @@ final class AttentionBackwardPass {
     /// `keyOffset`, given its recomputed P (T, S) in the worker's scratch and P after dropout
     /// (P itself without dropout) with the head's dropout stream:
     /// dV += P'ᵀ·dO; dP = dO·Vᵀ back through dropout; dS = P ⊙ (dP − rowsum(dP ⊙ P));
-    /// dQ += scale·dS·K; dK += scale·dSᵀ·Q.
-    func backwardHead(worker: Int, queryOffset: Int, keyOffset: Int, queryLength rows: Int, keyLength columns: Int,
+    /// dQ += scale·dS·K; dK += scale·dSᵀ·Q. Each product runs per block of rows over the keys
+    /// those rows see (`rowBlocks`: all of them without a causal mask).
+    func backwardHead(worker: Int, queryOffset: Int, keyOffset: Int, rowBlocks: CausalRowBlocks,
                       dropped: UnsafePointer<Float>, dropout: fk_dropout_stream?) {
+        let columns = rowBlocks.columns
         let p = probabilities.pointer + worker * headSize
         let dP = gradProbabilities.pointer + worker * headSize, dS = gradScores.pointer + worker * headSize
         let dO = gradOutput + queryOffset
         // dV[S, D] += P'ᵀ·dO
         if let gradValue {
-            gemm(transposeA: true, transposeB: false, m: columns, n: headDimension, k: rows,
-                 a: dropped, lda: columns, b: dO, ldb: queryStride, beta: 1, c: gradValue + keyOffset, ldc: keyStride)
+            for block in rowBlocks {
+                let first = block.rows.lowerBound
+                gemm(transposeA: true, transposeB: false, m: block.columns, n: headDimension, k: block.rows.count,
+                     a: dropped + first * columns, lda: columns, b: dO + first * queryStride, ldb: queryStride,
+                     beta: 1, c: gradValue + keyOffset, ldc: keyStride)
+            }
         }
         guard gradQuery != nil || gradKey != nil else { return }
-        // dP[T, S] = dO·Vᵀ, back through dropout; dS = P ⊙ (dP − rowsum(dP ⊙ P))
-        gemm(transposeA: false, transposeB: true, m: rows, n: columns, k: headDimension,
-             a: dO, lda: queryStride, b: value + keyOffset, ldb: keyStride, c: dP, ldc: columns)
-        withOptionalPointer(to: dropout) { fk_softmax_rows_backward(p, dP, dS, rows, columns, $0) }
-        // dQ[T, D] += scale · dS·K
-        if let gradQuery {
-            gemm(transposeA: false, transposeB: false, m: rows, n: headDimension, k: columns,
-                 alpha: scale, a: dS, lda: columns, b: key + keyOffset, ldb: keyStride, beta: 1, c: gradQuery + queryOffset, ldc: queryStride)
+        // dP[T, S] = dO·Vᵀ (the hidden part left unset), back through dropout; dS = P ⊙ (dP − rowsum(dP ⊙ P))
+        for block in rowBlocks {
+            let first = block.rows.lowerBound
+            gemm(transposeA: false, transposeB: true, m: block.rows.count, n: block.columns, k: headDimension,
+                 a: dO + first * queryStride, lda: queryStride, b: value + keyOffset, ldb: keyStride,
+                 c: dP + first * columns, ldc: columns)
         }
-        // dK[S, D] += scale · dSᵀ·Q
-        if let gradKey {
-            gemm(transposeA: true, transposeB: false, m: columns, n: headDimension, k: rows,
-                 alpha: scale, a: dS, lda: columns, b: query + queryOffset, ldb: queryStride, beta: 1, c: gradKey + keyOffset, ldc: keyStride)
+        withOptionalPointer(to: dropout) { stream in
+            if rowBlocks.causal {
+                fk_softmax_rows_backward_causal(p, dP, dS, rowBlocks.rows, columns, rowBlocks.offset, stream)
+            } else {
+                fk_softmax_rows_backward(p, dP, dS, rowBlocks.rows, columns, stream)
+            }
+        }
+        for block in rowBlocks {
+            let first = block.rows.lowerBound
+            // dQ[T, D] += scale · dS·K
+            if let gradQuery {
+                gemm(transposeA: false, transposeB: false, m: block.rows.count, n: headDimension, k: block.columns,
+                     alpha: scale, a: dS + first * columns, lda: columns, b: key + keyOffset, ldb: keyStride,
+                     beta: 1, c: gradQuery + queryOffset + first * queryStride, ldc: queryStride)
+            }
+            // dK[S, D] += scale · dSᵀ·Q
+            if let gradKey {
+                gemm(transposeA: true, transposeB: false, m: block.columns, n: headDimension, k: block.rows.count,
+                     alpha: scale, a: dS + first * columns, lda: columns, b: query + queryOffset + first * queryStride,
+                     ldb: queryStride, beta: 1, c: gradKey + keyOffset, ldc: keyStride)
+            }
         }
     }
 }

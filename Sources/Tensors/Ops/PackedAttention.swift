@@ -77,8 +77,9 @@ public func scaledDotProductAttention(
         Parallel.forEach(units: units) { unit, worker in
             let scratch = pass.scratch(worker: worker)
             let head = head(unit, p: scratch.probabilities, dropped: scratch.dropped)
-            pass.backwardHead(worker: worker, queryOffset: head.queryOffset, keyOffset: head.keyOffset, queryLength: head.queries,
-                              keyLength: head.length, dropped: head.dropped, dropout: head.dropout)
+            pass.backwardHead(worker: worker, queryOffset: head.queryOffset, keyOffset: head.keyOffset,
+                              rowBlocks: CausalRowBlocks(rows: head.queries, columns: head.length, offset: 0, causal: false),
+                              dropped: head.dropped, dropout: head.dropout)
         }
     }
     return output
