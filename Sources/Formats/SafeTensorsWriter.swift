@@ -25,11 +25,15 @@ public struct SafeTensorsWriter: Sendable {
         let contents: Contents
     }
 
-    /// A tensor's bytes: at hand, or made when the file is written.
+    /// A tensor's bytes: at hand, or made when the file is written (whole, or a slice at a time).
     private enum Contents: Sendable {
         case bytes(Data)
         case deferred(@Sendable () throws -> [Float])
+        case sliced(@Sendable (Range<Int>) throws -> [Float])
     }
+
+    /// Elements encoded and written at a time (1 MiB of float32).
+    public static let sliceElements = 1 << 18
 
     private let metadata: [String: String]
     private var tensors: [PendingTensor] = []
@@ -82,12 +86,20 @@ public struct SafeTensorsWriter: Sendable {
     public mutating func add(
         _ name: String, shape: [Int], storedAs dtype: SafeTensorsDType, values: @escaping @Sendable () throws -> [Float]
     ) throws {
-        guard [.F32, .F16, .BF16].contains(dtype) else {
-            throw FormatError(.invalidTensor, file: nil, key: name, detail: "cannot store float values as \(dtype.rawValue)")
-        }
-        try checkName(name)
-        let count = try elementCount(of: shape, name: name)
-        append(PendingTensor(name: name, dtype: dtype, shape: shape, byteCount: count * dtype.byteSize, contents: .deferred(values)))
+        try addFloats(name, shape: shape, storedAs: dtype, contents: .deferred(values))
+    }
+
+    /// Adds a floating-point tensor whose values are read a slice at a time while the file is
+    /// written: `values(range)` returns the elements in `range` (row-major order), so no more than
+    /// one slice of 2¹⁸ elements is held at once, however large the tensor (a parameter of
+    /// hundreds of MB, an optimizer moment). Rounded to `dtype` as ``add(_:shape:storedAs:values:)``.
+    ///
+    /// - Throws: as ``add(_:shape:storedAs:values:)``; ``write(to:)`` rethrows what `values`
+    ///   throws, and throws when it returns another number of values than the range holds.
+    public mutating func add(
+        _ name: String, shape: [Int], storedAs dtype: SafeTensorsDType, slices values: @escaping @Sendable (Range<Int>) throws -> [Float]
+    ) throws {
+        try addFloats(name, shape: shape, storedAs: dtype, contents: .sliced(values))
     }
 
     /// Writes the file atomically with ``AtomicFile`` (temporary sibling, fsync, rename, fsync of
@@ -114,13 +126,35 @@ public struct SafeTensorsWriter: Sendable {
             for tensor in ordered {
                 switch tensor.contents {
                 case .bytes(let bytes): try sink.write(bytes)
-                case .deferred(let values): try sink.write(try Self.encode(values(), as: tensor))
+                case .deferred(let values):
+                    let all = try values()
+                    try Self.checkCount(all.count, expected: tensor.byteCount / tensor.dtype.byteSize, of: tensor)
+                    for start in stride(from: 0, to: all.count, by: Self.sliceElements) {
+                        try sink.write(Self.encode(all[start..<min(start + Self.sliceElements, all.count)], as: tensor.dtype))
+                    }
+                case .sliced(let values):
+                    let count = tensor.byteCount / tensor.dtype.byteSize
+                    for start in stride(from: 0, to: count, by: Self.sliceElements) {
+                        let range = start..<min(start + Self.sliceElements, count)
+                        let slice = try values(range)
+                        try Self.checkCount(slice.count, expected: range.count, of: tensor, slice: range)
+                        try sink.write(Self.encode(slice[...], as: tensor.dtype))
+                    }
                 }
             }
         }
     }
 
     // MARK: - Private
+
+    private mutating func addFloats(_ name: String, shape: [Int], storedAs dtype: SafeTensorsDType, contents: Contents) throws {
+        guard [.F32, .F16, .BF16].contains(dtype) else {
+            throw FormatError(.invalidTensor, file: nil, key: name, detail: "cannot store float values as \(dtype.rawValue)")
+        }
+        try checkName(name)
+        let count = try elementCount(of: shape, name: name)
+        append(PendingTensor(name: name, dtype: dtype, shape: shape, byteCount: count * dtype.byteSize, contents: contents))
+    }
 
     private mutating func add(
         _ name: String, dtype: SafeTensorsDType, shape: [Int], count: Int, encode: () -> Data
@@ -176,14 +210,17 @@ public struct SafeTensorsWriter: Sendable {
         return elementCount
     }
 
-    /// The stored bytes of a deferred tensor's values.
-    private static func encode(_ values: [Float], as tensor: PendingTensor) throws -> Data {
-        let expected = tensor.byteCount / tensor.dtype.byteSize
-        guard values.count == expected else {
-            throw FormatError(.invalidTensor, file: nil, key: tensor.name,
-                              detail: "shape \(tensor.shape) has \(expected) elements, but \(values.count) values were given")
-        }
-        switch tensor.dtype {
+    /// Throws when a deferred tensor's values (or one slice of them) are not as many as expected.
+    private static func checkCount(_ count: Int, expected: Int, of tensor: PendingTensor, slice: Range<Int>? = nil) throws {
+        guard count != expected else { return }
+        let part = slice.map { "elements \($0.lowerBound)..<\($0.upperBound)" } ?? "shape \(tensor.shape)"
+        throw FormatError(.invalidTensor, file: nil, key: tensor.name,
+                          detail: "\(part) has \(expected) elements, but \(count) values were given")
+    }
+
+    /// The stored bytes of deferred values.
+    private static func encode(_ values: ArraySlice<Float>, as dtype: SafeTensorsDType) -> Data {
+        switch dtype {
         case .BF16: return littleEndianBytes(values.map(ElementConversion.bfloat16Bits(from:)))
         case .F16: return littleEndianBytes(values.map(ElementConversion.halfBits(from:)))
         default: return littleEndianBytes(values.map(\.bitPattern))

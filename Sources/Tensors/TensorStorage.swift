@@ -68,4 +68,7 @@ public final class TensorStorage: @unchecked Sendable {
     public var buffer: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: pointer, count: count)
     }
+
+    /// A copy of the elements in `range` (a slice for a writer that streams a tensor to a file).
+    public func values(in range: Range<Int>) -> [Float] { Array(buffer[range]) }
 }

@@ -11,11 +11,12 @@ import Tensors
 public enum TrainedParameters {
     public static let fileName = "trained_parameters.safetensors"
 
-    /// Writes every trainable parameter of `model`.
+    /// Writes every trainable parameter of `model`, streamed from the parameters a slice at a time
+    /// (a full fine-tune's parameters are the whole model).
     public static func save(_ model: any Module, to directory: URL) throws {
         var writer = SafeTensorsWriter(metadata: ["format": "pt"])
         for (path, tensor) in model.trainableParameters() {
-            try writer.add(path, floats: tensor.values, shape: tensor.shape)
+            try writer.add(path, shape: tensor.shape, storedAs: .F32, slices: tensor.storage.values(in:))
         }
         try writer.write(to: directory.appendingPathComponent(fileName))
     }

@@ -24,7 +24,9 @@ enum TrainingCheckpoint {
         try AtomicDirectory.create(at: url) { folder in
             try task.save(to: folder)
             var writer = SafeTensorsWriter(metadata: ["step": String(optimizer.stepCount)])
-            for (key, values, shape) in optimizer.state() { try writer.add(key, floats: values, shape: shape) }
+            for (key, moments, shape) in optimizer.state() {
+                try writer.add(key, shape: shape, storedAs: .F32, slices: moments.values(in:))
+            }
             try writer.write(to: folder.appendingPathComponent(optimizerName))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -257,6 +257,37 @@ final class WriterTests: XCTestCase {
         XCTAssertEqual(try folder.contents(), [], "no file and no temporary file is left")
     }
 
+    /// Large tensors are encoded a slice at a time: the slices asked for cover the tensor in order,
+    /// and the file holds the same bytes as one written whole.
+    func testSlicedValuesSpanSeveralSlicesAndMatchWholeValues() throws {
+        let count = 2 * SafeTensorsWriter.sliceElements + 2  // a multiple of 5, for a (5, count / 5) shape
+        let values = (0..<count).map { Float($0 % 1000) * 0.37 - 11 }
+        let asked = RangeLog()
+        var sliced = SafeTensorsWriter(), whole = SafeTensorsWriter()
+        for (name, dtype) in [("f32", SafeTensorsDType.F32), ("bf16", .BF16)] {
+            try sliced.add(name, shape: [5, count / 5], storedAs: dtype) { range in
+                asked.append(range)
+                return Array(values[range])
+            }
+            try whole.add(name, shape: [5, count / 5], storedAs: dtype) { values }
+        }
+        let slicedURL = folder.file("sliced.safetensors"), wholeURL = folder.file("whole.safetensors")
+        try sliced.write(to: slicedURL)
+        try whole.write(to: wholeURL)
+        XCTAssertEqual(try Data(contentsOf: slicedURL), try Data(contentsOf: wholeURL))
+        XCTAssertEqual(try SafeTensorsFile(contentsOf: slicedURL).floats("f32"), values)
+        let perTensor = [0..<SafeTensorsWriter.sliceElements, SafeTensorsWriter.sliceElements..<(2 * SafeTensorsWriter.sliceElements),
+                         (2 * SafeTensorsWriter.sliceElements)..<count]
+        XCTAssertEqual(asked.ranges, perTensor + perTensor)
+
+        var short = SafeTensorsWriter()
+        try short.add("short", shape: [count], storedAs: .F32) { range in Array(values[range].dropLast()) }
+        XCTAssertThrowsError(try short.write(to: folder.file("short.safetensors"))) { error in
+            XCTAssertEqual((error as? FormatError)?.key, "short")
+            XCTAssertTrue("\(error)".contains("elements 0..<\(SafeTensorsWriter.sliceElements) has"), "\(error)")
+        }
+    }
+
     func testWriteFailureNamesTheFileAndLeavesNoTemporaryFile() throws {
         var writer = SafeTensorsWriter()
         try writer.add("w", floats: [1], shape: [1])
@@ -302,4 +333,10 @@ enum ElementConversionProbe {
         let magnitude = exponent == 0 ? mantissa * 0x1p-24 : (1 + mantissa / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
         return bits & 0x8000 == 0 ? magnitude : -magnitude
     }
+}
+
+/// The ranges a sliced tensor's values were asked for, in order.
+private final class RangeLog: @unchecked Sendable {
+    private(set) var ranges: [Range<Int>] = []
+    func append(_ range: Range<Int>) { ranges.append(range) }
 }

@@ -105,11 +105,12 @@ public final class AdamW {
         }
     }
 
-    /// The moments by parameter path (`<path>.exp_avg`, `<path>.exp_avg_sq`) for a checkpoint.
-    public func state() -> [(key: String, values: [Float], shape: [Int])] {
+    /// The moments by parameter path (`<path>.exp_avg`, `<path>.exp_avg_sq`) for a checkpoint:
+    /// the optimizer's own storage, not copies (a full fine-tune's moments are twice the model).
+    public func state() -> [(key: String, moments: TensorStorage, shape: [Int])] {
         slots.flatMap { slot in
-            [(slot.path + ".exp_avg", Array(slot.firstMoment.buffer), slot.tensor.shape),
-             (slot.path + ".exp_avg_sq", Array(slot.secondMoment.buffer), slot.tensor.shape)]
+            [(slot.path + ".exp_avg", slot.firstMoment, slot.tensor.shape),
+             (slot.path + ".exp_avg_sq", slot.secondMoment, slot.tensor.shape)]
         }
     }
 
