@@ -326,11 +326,16 @@ FK_HOT void fk_softmax_rows(float *s, const float *bias, float scale, size_t row
     }
 }
 
+// Columns row r of a causal (rows, cols) score matrix sees: keys ≤ r + offset.
+static inline size_t fk_causal_visible(size_t r, size_t offset, size_t cols) {
+    size_t visible = r + offset + 1;
+    return visible < cols ? visible : cols;
+}
+
 FK_HOT void fk_softmax_rows_causal(float *s, const float *bias, float scale, size_t rows, size_t cols, size_t offset,
                                    const fk_dropout_stream *dropout, float *dropped) {
     for (size_t r = 0; r < rows; r++) {
-        size_t visible = r + offset + 1;
-        if (visible > cols) visible = cols;
+        size_t visible = fk_causal_visible(r, offset, cols);
         float *row = s + r * cols;
         fk_softmax_row(row, bias, scale, visible);
         if (visible < cols) memset(row + visible, 0, (cols - visible) * sizeof(float));
@@ -358,8 +363,7 @@ FK_HOT void fk_softmax_rows_backward(const float *p, const float *dp, float *ds,
 FK_HOT void fk_softmax_rows_backward_causal(const float *p, const float *dp, float *ds, size_t rows, size_t cols,
                                             size_t offset, const fk_dropout_stream *dropout) {
     for (size_t r = 0; r < rows; r++) {
-        size_t visible = r + offset + 1;
-        if (visible > cols) visible = cols;
+        size_t visible = fk_causal_visible(r, offset, cols);
         fk_softmax_row_backward(p + r * cols, dp + r * cols, ds + r * cols, r, visible, dropout);
         if (visible < cols) memset(ds + r * cols + visible, 0, (cols - visible) * sizeof(float));
     }

@@ -129,16 +129,12 @@ public struct SafeTensorsWriter: Sendable {
                 case .deferred(let values):
                     let all = try values()
                     try Self.checkCount(all.count, expected: tensor.byteCount / tensor.dtype.byteSize, of: tensor)
-                    for start in stride(from: 0, to: all.count, by: Self.sliceElements) {
-                        try sink.write(Self.encode(all[start..<min(start + Self.sliceElements, all.count)], as: tensor.dtype))
-                    }
+                    try Self.writeSlices(of: tensor, to: sink) { all[$0] }
                 case .sliced(let values):
-                    let count = tensor.byteCount / tensor.dtype.byteSize
-                    for start in stride(from: 0, to: count, by: Self.sliceElements) {
-                        let range = start..<min(start + Self.sliceElements, count)
+                    try Self.writeSlices(of: tensor, to: sink) { range in
                         let slice = try values(range)
                         try Self.checkCount(slice.count, expected: range.count, of: tensor, slice: range)
-                        try sink.write(Self.encode(slice[...], as: tensor.dtype))
+                        return slice[...]
                     }
                 }
             }
@@ -208,6 +204,16 @@ public struct SafeTensorsWriter: Sendable {
             throw failure("shape \(shape) has more elements than fit in 64 bits")
         }
         return elementCount
+    }
+
+    /// Encodes and writes a deferred tensor's values `sliceElements` at a time, as `slice` gives them.
+    private static func writeSlices(
+        of tensor: PendingTensor, to sink: AtomicFile.FileSink, _ slice: (Range<Int>) throws -> ArraySlice<Float>
+    ) throws {
+        let count = tensor.byteCount / tensor.dtype.byteSize
+        for start in stride(from: 0, to: count, by: sliceElements) {
+            try sink.write(encode(try slice(start..<min(start + sliceElements, count)), as: tensor.dtype))
+        }
     }
 
     /// Throws when a deferred tensor's values (or one slice of them) are not as many as expected.

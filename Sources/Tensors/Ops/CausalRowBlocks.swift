@@ -8,15 +8,9 @@ struct CausalRowBlocks: Sequence {
     /// each product stays efficient.
     static let rowsPerBlock = 64
 
-    let rows: Int, columns: Int, offset: Int, causal: Bool
-
-    /// - causal: whether query t sees only keys ≤ t + offset (offset = S − T: the cached prefix).
-    init(rows: Int, columns: Int, offset: Int, causal: Bool) {
-        self.rows = rows
-        self.columns = columns
-        self.offset = offset
-        self.causal = causal
-    }
+    let rows: Int, columns: Int, offset: Int
+    /// Whether query t sees only keys ≤ t + offset (offset = S − T: the cached prefix).
+    let causal: Bool
 
     struct Block {
         /// The query rows.
@@ -26,7 +20,7 @@ struct CausalRowBlocks: Sequence {
     }
 
     func makeIterator() -> AnyIterator<Block> {
-        let step = causal ? Self.rowsPerBlock : Swift.max(rows, 1)
+        let step = causal ? Self.rowsPerBlock : rows
         var start = 0
         let rows = self.rows, columns = self.columns, offset = self.offset, causal = self.causal
         return AnyIterator {
