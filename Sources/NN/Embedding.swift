@@ -60,13 +60,56 @@ public final class Embedding: QuantizableLayer {
         }
     }
 
+    /// Readies the table for values copied into it whole (restored trained parameters): rows
+    /// still deferred are given up, and a mapped table's pages, which will no longer hold the
+    /// file's values, are never let go again.
+    public func willOverwriteValues() {
+        if case .dense(let weight) = storedWeight { weight.storage.dropDeferredRows() }
+        releaseMappedPages = nil
+    }
+
+    /// Tables smaller than this are not worth deferring (as for sparse row gradients).
+    static let deferredTableBytes = 2 << 20
+
+    /// Before training a table mapped from a file that nothing has written yet: replaces it by a
+    /// table of the same values whose rows stay in the file until a training step looks them up
+    /// (`DeferredRows`), so the rows never looked up take no memory, and neither do their
+    /// moments. Returns whether it did; a tied output projection reads every row, so its table
+    /// is never deferred. Optimizers must be made afterwards (they hold the new table).
+    @discardableResult
+    public func deferRowsUntilLookedUp() -> Bool {
+        guard case .dense(let weight) = storedWeight, weight.requiresGrad, weight.storage.deferredRows == nil, !isTiedToOutput,
+              weight.rank == 2, weight.count * MemoryLayout<Float>.stride >= Embedding.deferredTableBytes,
+              let releaseMappedPages else { return false }
+        let rows = DeferredRows(source: weight, releasingSourceWith: releaseMappedPages)
+        storedWeight = .dense(Tensor(shape: weight.shape, storage: TensorStorage(deferring: rows), requiresGrad: true))
+        self.releaseMappedPages = nil
+        return true
+    }
+
+    /// Copies the rows still deferred into the table (after training, before anything reads the
+    /// table whole).
+    public func materializeDeferredRows() {
+        if case .dense(let weight) = storedWeight { weight.storage.materializeDeferredRows() }
+    }
+
     /// ids (N) → (outputShape or (N, C))
     public func callAsFunction(_ ids: [Int32], outputShape: [Int]? = nil) -> Tensor {
         switch storedWeight {
         case .dense(let weight):
+            if let deferred = weight.storage.deferredRows {
+                guard weight.isRecording else {
+                    let rows = Tensor(uninitialized: outputShape ?? [ids.count, dimensions])
+                    precondition(rows.count == ids.count * dimensions, "lookup output shape \(rows.shape)")
+                    deferred.read(ids, table: weight.pointer, into: rows.pointer)
+                    return rows
+                }
+                // Looked up by buffer row: the gradient lands in the buffer's order too.
+                return gatherRows(weight, indices: deferred.materialize(ids, into: weight.pointer), outputShape: outputShape)
+            }
             let rows = gatherRows(weight, indices: ids, outputShape: outputShape)
-            if weight.requiresGrad {
-                releaseMappedPages = nil
+            if weight.isRecording {
+                releaseMappedPages = nil  // the optimizer is about to write to the table
             } else if !isTiedToOutput {
                 releaseMappedPages?()
             }

@@ -117,7 +117,7 @@ public final class BufferPool: @unchecked Sendable {
     }
 
     /// Frees every idle block (e.g. after training, before a memory-hungry step).
-    func drain() {
+    public func drain() {
         lock.lock()
         let blocks = idle
         idle = [:]

@@ -37,6 +37,13 @@ public final class Tensor: @unchecked Sendable {
         set { slot.node = newValue }
     }
 
+    /// Computes this tensor's values again from values its own backward keeps anyway (an
+    /// activation's from its input). An op that reads this tensor only in its backward pass keeps
+    /// the recipe instead of the values: a full fine-tune's second feed-forward product no
+    /// longer holds its (T, 4C) input from the forward pass to the backward one, for one more
+    /// elementwise pass.
+    public internal(set) var recomputedValues: (@Sendable () -> TensorStorage)?
+
     public init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
         precondition(shape.reduce(1, *) == storage.count, "shape \(shape) does not match \(storage.count) elements")
         self.shape = shape
@@ -113,7 +120,7 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// Whether an op taking this tensor as input must record a gradient node.
-    var isRecording: Bool { requiresGrad && GradientMode.isEnabled }
+    public var isRecording: Bool { requiresGrad && GradientMode.isEnabled }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -13,6 +13,9 @@ public final class TensorStorage: @unchecked Sendable {
     private let isSparse: Bool
     /// Keeps the memory of a view alive (e.g. the mapped file).
     private let owner: AnyObject?
+    /// For a trained table whose rows are copied in when first looked up: the rows not copied yet
+    /// (their elements here are zero pages). nil once every row is in.
+    public private(set) var deferredRows: DeferredRows?
 
     /// Configures the C allocator once (fewer per-thread heaps).
     private static let allocatorConfigured: Void = fk_configure_allocator()
@@ -33,6 +36,13 @@ public final class TensorStorage: @unchecked Sendable {
     /// resident memory.
     public convenience init(sparseZeroedCount count: Int) {
         self.init(count: count, zeroed: true, sparse: true)
+    }
+
+    /// A table whose rows stay in `rows`' source until looked up for training: fresh zero pages
+    /// of which only the rows materialised become resident.
+    public convenience init(deferring rows: DeferredRows) {
+        self.init(count: rows.rows * rows.columns, zeroed: true, sparse: true)
+        deferredRows = rows
     }
 
     private init(count: Int, zeroed: Bool, sparse: Bool = false) {
@@ -70,5 +80,20 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     /// A copy of the elements in `range` (a slice for a writer that streams a tensor to a file).
-    public func values(in range: Range<Int>) -> [Float] { Array(buffer[range]) }
+    public func values(in range: Range<Int>) -> [Float] {
+        if let deferredRows { return deferredRows.values(in: range, table: pointer) }
+        return Array(buffer[range])
+    }
+
+    /// Copies the deferred rows in, after which this is a plain buffer.
+    public func materializeDeferredRows() {
+        deferredRows?.materializeAll(into: pointer)
+        deferredRows = nil
+    }
+
+    /// Makes this a plain buffer without copying the deferred rows in (their elements are zero):
+    /// for values about to be overwritten whole.
+    public func dropDeferredRows() {
+        deferredRows = nil
+    }
 }

@@ -27,6 +27,7 @@ public enum TrainedParameters {
         let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(adapter ? AdapterFiles.weightsName : fileName))
         let keyPrefix = adapter ? AdapterFiles.keyPrefix : ""
         let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.tensor) })
+        let tables = model.embeddingTables()
         for name in file.names {
             let path = String(name.dropFirst(keyPrefix.count))
             guard name.hasPrefix(keyPrefix), let tensor = parameters[path] else {
@@ -36,6 +37,7 @@ public enum TrainedParameters {
             guard entry.shape == tensor.shape else {
                 throw ModelError(file: file.url.path, key: name, "shape \(entry.shape) does not match \(tensor.shape) in the model")
             }
+            tables[path]?.willOverwriteValues()
             try file.copyFloats(name, into: UnsafeMutableBufferPointer(start: tensor.pointer, count: tensor.count))
         }
     }

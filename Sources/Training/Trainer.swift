@@ -22,6 +22,10 @@ public final class Trainer {
     public var skipNonFiniteBatches = false
     /// Checked between steps; when it returns true the run saves a checkpoint and stops.
     public var shouldStop: () -> Bool = { false }
+    /// Whether a fresh run keeps the rows of large trainable embedding tables in the checkpoint
+    /// until a step looks them up (`Module.deferEmbeddingRows()`); false holds them whole, the
+    /// same values to float rounding for more memory.
+    public var defersEmbeddingRows = true
 
     public init(task: any TrainingTask, arguments: TrainingArguments) {
         self.task = task
@@ -44,7 +48,9 @@ public final class Trainer {
         let arguments = self.arguments
         let model = task.model
         let outputDirectory = try OutputDirectory.prepare(arguments.outputDir)
-        let optimizer = AdamW(model: model, settings: {
+        // A restored table holds values that are not the file's: only a fresh run defers rows.
+        if defersEmbeddingRows && arguments.resumeFromCheckpoint == nil { model.deferEmbeddingRows() }
+        var optimizer: AdamW! = AdamW(model: model, settings: {
             var settings = AdamW.Settings(weightDecay: Float(arguments.weightDecay))
             settings.beta1 = Float(arguments.adamBeta1)
             settings.beta2 = Float(arguments.adamBeta2)
@@ -86,6 +92,8 @@ public final class Trainer {
         while state.globalStep < totalSteps {
             if shouldStop() {
                 try saveCheckpoint(state: state, optimizer: optimizer, generator: context.generator, onEvent: onEvent)
+                optimizer = nil
+                finishSteps(model)
                 return state
             }
             let epochIndex = state.globalStep / stepsPerEpoch, batchIndex = state.globalStep % stepsPerEpoch
@@ -140,6 +148,8 @@ public final class Trainer {
             }
         }
 
+        optimizer = nil
+        finishSteps(model)
         if arguments.loadBestModelAtEnd, let best = state.bestModelCheckpoint, let value = state.bestMetric {
             let url = URL(fileURLWithPath: best)
             try task.restoreTrainedState(from: url)
@@ -148,6 +158,14 @@ public final class Trainer {
         try task.save(to: outputDirectory)
         try state.write(to: outputDirectory)
         return state
+    }
+
+    /// After the last step, with the optimizer gone: the idle step buffers are given back before
+    /// the rows of embedding tables still deferred are copied in, so whoever reads the model next
+    /// finds every parameter whole.
+    private func finishSteps(_ model: any Module) {
+        BufferPool.shared.drain()
+        model.materializeDeferredRows()
     }
 
     private func isDue(_ strategy: IntervalStrategy, steps: Int, state: TrainerState, endOfEpoch: Bool) -> Bool {

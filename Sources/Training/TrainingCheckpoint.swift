@@ -24,8 +24,8 @@ enum TrainingCheckpoint {
         try AtomicDirectory.create(at: url) { folder in
             try task.save(to: folder)
             var writer = SafeTensorsWriter(metadata: ["step": String(optimizer.stepCount)])
-            for (key, moments, shape) in optimizer.state() {
-                try writer.add(key, shape: shape, storedAs: .F32, slices: moments.values(in:))
+            for (key, shape, slices) in optimizer.state() {
+                try writer.add(key, shape: shape, storedAs: .F32, slices: slices)
             }
             try writer.write(to: folder.appendingPathComponent(optimizerName))
             let encoder = JSONEncoder()

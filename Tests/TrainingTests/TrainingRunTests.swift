@@ -1,4 +1,5 @@
 import Data
+import Formats
 import Foundation
 import LoRA
 import NN
@@ -115,6 +116,49 @@ final class TrainingRunTests: XCTestCase {
         }
         XCTAssertEqual(straightState.logHistory.map(\.metrics.loss), resumedState.logHistory.map(\.metrics.loss))
         XCTAssertEqual(straightState.logHistory.map(\.trainingLoss), resumedState.logHistory.map(\.trainingLoss))
+    }
+
+    /// Full fine-tuning keeps the rows of the vocabulary table that no step looked up in the
+    /// checkpoint: the trained parameters, the saved checkpoint (parameters and moments) and the
+    /// evaluations are those of the run that holds the table whole, to float rounding.
+    func testFullFineTuningWithDeferredRowsMatchesTheWholeTable() throws {
+        func run(deferring: Bool) throws -> (FineTunedClassifier, TrainerState, URL) {
+            let output = try temporaryDirectory()
+            var settings = config(output: output, method: .full)
+            settings.training.learningRate = 1e-4
+            settings.training.numTrainEpochs = 2
+            var generator = SeededGenerator(seed: 13)
+            let classifier = try FineTunedClassifier.prepare(settings, generator: &generator)
+            let train = try rtPolarity("train", count: 24, classifier: classifier)
+            let validation = try rtPolarity("validation", count: 16, classifier: classifier)
+            let trainer = Trainer(task: ClassificationTask(classifier: classifier, trainData: train, validationData: validation), arguments: settings.training)
+            trainer.defersEmbeddingRows = deferring
+            return (classifier, try trainer.train(), output)
+        }
+        let (deferred, deferredState, deferredOutput) = try run(deferring: true)
+        let (whole, wholeState, wholeOutput) = try run(deferring: false)
+
+        for (a, b) in zip(deferred.model.trainableParameters(), whole.model.trainableParameters()) {
+            XCTAssertEqual(a.path, b.path)
+            XCTAssertNil(a.tensor.storage.deferredRows, "\(a.path) is whole after training")
+            Closeness.assertClose(a.tensor.values, b.tensor.values, tolerance: 2e-6, a.path)
+        }
+        for (a, b) in zip(deferredState.logHistory, wholeState.logHistory) {
+            XCTAssertEqual(a.metrics.loss, b.metrics.loss, accuracy: 1e-5, "evaluation at step \(a.step)")
+        }
+        let table = "bert.embeddings.word_embeddings.weight"
+        let deferredTable = try XCTUnwrap(deferred.model.namedParameters().first { $0.path == table }?.tensor)
+        let wholeTable = try XCTUnwrap(whole.model.namedParameters().first { $0.path == table }?.tensor)
+        XCTAssertFalse(deferredTable.storage.isView, "the deferred table was replaced by one of its own")
+        XCTAssertTrue(wholeTable.storage.isView, "the whole table still views the mapped checkpoint")
+        for file in [TrainedParameters.fileName, "optimizer.safetensors"] {
+            let saved = try SafeTensorsFile(contentsOf: deferredOutput.appendingPathComponent("checkpoint-3/\(file)"))
+            let reference = try SafeTensorsFile(contentsOf: wholeOutput.appendingPathComponent("checkpoint-3/\(file)"))
+            XCTAssertEqual(saved.names.sorted(), reference.names.sorted(), file)
+            for name in [table, table + ".exp_avg", table + ".exp_avg_sq"] where reference.contains(name) {
+                Closeness.assertClose(try saved.floats(name), try reference.floats(name), tolerance: 2e-6, "\(file): \(name)")
+            }
+        }
     }
 
     /// One epoch of 5 steps on 40 rows with a learning rate of 1e30 and no clipping: the first

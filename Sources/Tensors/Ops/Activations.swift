@@ -26,20 +26,14 @@ public enum Activation: String, Sendable, Codable {
 
 /// Applies `activation` elementwise (large tensors split over the cores, forward and backward).
 public func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
-    let output = Tensor(uninitialized: x.shape)
-    Parallel.forChunks(count: x.count) { range in
-        let input = x.pointer + range.lowerBound, result = output.pointer + range.lowerBound, n = range.count
-        switch activation {
-        case .gelu: fk_gelu(input, result, n)
-        case .geluTanh: fk_gelu_tanh(input, result, n)
-        case .relu: fk_relu(input, result, n)
-        case .tanh: fk_tanh(input, result, n)
-        case .silu: fk_silu(input, result, n)
-        }
-    }
+    let output = Tensor(shape: x.shape, storage: activated(x.storage, activation))
     if x.isRecording {
         output.requiresGrad = true
         let saved = activation == .tanh ? output.detachedView() : x
+        if activation != .tanh {  // the backward keeps the input: the output can be made again from it
+            let input = x.storage
+            output.recomputedValues = { activated(input, activation) }
+        }
         let inputSlot = x.slot, count = x.count
         output.record(inputs: [x]) { output in
             let gradOutput = output.grad!.pointer
@@ -63,4 +57,20 @@ public func activate(_ x: Tensor, _ activation: Activation) -> Tensor {
 extension Tensor {
     /// The same storage without any gradient record (for saving an op's own output).
     func detachedView() -> Tensor { Tensor(shape: shape, storage: storage) }
+}
+
+/// `activation` of every element of `input`, in fresh storage (split over the cores).
+private func activated(_ input: TensorStorage, _ activation: Activation) -> TensorStorage {
+    let output = TensorStorage(uninitializedCount: input.count)
+    Parallel.forChunks(count: input.count) { range in
+        let values = input.pointer + range.lowerBound, result = output.pointer + range.lowerBound, n = range.count
+        switch activation {
+        case .gelu: fk_gelu(values, result, n)
+        case .geluTanh: fk_gelu_tanh(values, result, n)
+        case .relu: fk_relu(values, result, n)
+        case .tanh: fk_tanh(values, result, n)
+        case .silu: fk_silu(values, result, n)
+        }
+    }
+    return output
 }

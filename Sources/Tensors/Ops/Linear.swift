@@ -112,9 +112,11 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, layout:
     if inputs.contains(where: { $0.isRecording }) {
         output.requiresGrad = true
         // X's values are read only for a trainable W's gradient: with W frozen, X is freed once the
-        // forward pass lets it go.
+        // forward pass lets it go, and an X that can be recomputed (an activation's output) is
+        // made again in the backward pass instead of kept.
         let inputSlot = input.slot, weightSlot = weight.slot, biasSlot = bias?.slot
-        let inputValues = weight.requiresGrad ? input.storage : nil
+        let recomputedInput = weight.requiresGrad ? input.recomputedValues : nil
+        let keptInput = weight.requiresGrad && recomputedInput == nil ? input.storage : nil
         output.record(inputs: inputs) { output in
             let gradOutput = output.grad!.pointer  // (rows, out)
             if inputSlot.requiresGrad {  // dX[rows, in] += dY · W
@@ -122,7 +124,7 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, layout:
                      a: gradOutput, lda: outFeatures, b: weight.pointer, ldb: layout == .outputsByInputs ? inFeatures : outFeatures,
                      beta: 1, c: inputSlot.gradientPointer(), ldc: inFeatures)
             }
-            if weightSlot.requiresGrad, let inputValues {
+            if weightSlot.requiresGrad, let inputValues = keptInput ?? recomputedInput?() {
                 if layout == .outputsByInputs {  // dW[out, in] += dYᵀ · X
                     gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
                          a: gradOutput, lda: outFeatures, b: inputValues.pointer, ldb: inFeatures,

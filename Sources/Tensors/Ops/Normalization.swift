@@ -11,6 +11,16 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float) 
                  rows, columns, epsilon)
     if x.isRecording || gamma.isRecording || beta.isRecording {
         output.requiresGrad = true
+        // The backward keeps x, gamma and beta: the output can be made again from them (gamma and
+        // beta change only after the backward pass, in the optimizer step).
+        let (input, scale, shift) = (x.storage, gamma.storage, beta.storage)
+        output.recomputedValues = {
+            let values = TensorStorage(uninitializedCount: rows * columns)
+            let (mean, inverseDeviation) = (TensorStorage(uninitializedCount: rows), TensorStorage(uninitializedCount: rows))
+            fk_layernorm(input.pointer, scale.pointer, shift.pointer, values.pointer, mean.pointer, inverseDeviation.pointer,
+                         rows, columns, epsilon)
+            return values
+        }
         let betaSlot = beta.slot
         output.record(inputs: [x, gamma, beta]) { output in
             fk_layernorm_backward(
