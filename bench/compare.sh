@@ -40,7 +40,8 @@ case "$JOB" in
   *) echo "unknown job $JOB" >&2; exit 2 ;;
 esac
 
-swift build -c release --product finetune >/dev/null
+# The build the README runs: the Swift runtime linked in (--static-swift-stdlib).
+swift build -c release --static-swift-stdlib --product finetune >/dev/null
 FINETUNE=.build/release/finetune
 
 HAVE_REFERENCE=0
