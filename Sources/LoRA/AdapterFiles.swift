@@ -68,6 +68,7 @@ public enum AdapterFiles {
         let weightsURL = directory.appendingPathComponent(weightsName)
         let file = try SafeTensorsFile(contentsOf: weightsURL)
         let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.tensor) })
+        let tables = model.embeddingTables()
         for name in file.names {
             guard name.hasPrefix(keyPrefix) else {
                 throw ModelError(file: weightsURL.path, key: name, "adapter keys must start with \"\(keyPrefix)\"")
@@ -81,6 +82,7 @@ public enum AdapterFiles {
                 throw ModelError(file: weightsURL.path, key: name,
                                 "shape \(entry.shape) does not match \(tensor.shape) in the model: an adapter for a different base model")
             }
+            tables[path]?.willOverwriteValues()
             try file.copyFloats(name, into: UnsafeMutableBufferPointer(start: tensor.pointer, count: tensor.count))
         }
         return injection

@@ -7,8 +7,10 @@ public final class Embedding: QuantizableLayer {
     /// For a table mapped from a file: lets the operating system drop the table's pages, which are
     /// read from the page cache again when next touched. Called after each lookup while the table
     /// is frozen, so a frozen vocabulary holds no memory between lookups rather than every page a
-    /// lookup ever touched (36 of MiniLM's 45 MiB after one epoch of rt-polarity). Forgotten for
-    /// good once a lookup finds the table trainable: its pages may then hold written values.
+    /// lookup ever touched (36 of MiniLM's 45 MiB after one epoch of rt-polarity). Kept only while
+    /// the table holds the file's values: forgotten for good at a lookup that records gradients
+    /// (an optimizer will write to the table) or before values are copied in
+    /// (`willOverwriteValues()`); a trainable table keeps its pages after a lookup.
     private var releaseMappedPages: (() -> Void)?
     /// Set by a `Linear` that reads this table whole as its weight (tied output embeddings): its
     /// pages are read by every product, so they stay.
@@ -109,8 +111,8 @@ public final class Embedding: QuantizableLayer {
             }
             let rows = gatherRows(weight, indices: ids, outputShape: outputShape)
             if weight.isRecording {
-                releaseMappedPages = nil  // the optimizer is about to write to the table
-            } else if !isTiedToOutput {
+                releaseMappedPages = nil  // an optimizer is about to write to the table
+            } else if !weight.requiresGrad && !isTiedToOutput {
                 releaseMappedPages?()
             }
             return rows

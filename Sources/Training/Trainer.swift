@@ -50,6 +50,7 @@ public final class Trainer {
         let outputDirectory = try OutputDirectory.prepare(arguments.outputDir)
         // A restored table holds values that are not the file's: only a fresh run defers rows.
         if defersEmbeddingRows && arguments.resumeFromCheckpoint == nil { model.deferEmbeddingRows() }
+        defer { model.materializeDeferredRows() }  // however the run ends, an error included
         var optimizer: AdamW! = AdamW(model: model, settings: {
             var settings = AdamW.Settings(weightDecay: Float(arguments.weightDecay))
             settings.beta1 = Float(arguments.adamBeta1)
