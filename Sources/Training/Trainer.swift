@@ -14,7 +14,8 @@ public struct TrainingError: Error, CustomStringConvertible {
 
 /// Trains a task as transformers' `Trainer` does: shuffled batches, AdamW with a linear schedule
 /// and gradient clipping, evaluation and checkpoints every epoch (or N steps), the best checkpoint
-/// restored at the end, and exact resume from any checkpoint.
+/// restored at the end, and exact resume from any checkpoint (for a full fine-tune, to float
+/// rounding: a fresh run defers the rows of its vocabulary table, a resumed one holds it whole).
 public final class Trainer {
     public let task: any TrainingTask
     public let arguments: TrainingArguments
