@@ -70,9 +70,6 @@ public final class Embedding: QuantizableLayer {
         releaseMappedPages = nil
     }
 
-    /// Tables smaller than this are not worth deferring (as for sparse row gradients).
-    static let deferredTableBytes = 2 << 20
-
     /// Before training a table mapped from a file that nothing has written yet: replaces it by a
     /// table of the same values whose rows stay in the file until a training step looks them up
     /// (`DeferredRows`), so the rows never looked up take no memory, and neither do their
@@ -81,7 +78,7 @@ public final class Embedding: QuantizableLayer {
     @discardableResult
     public func deferRowsUntilLookedUp() -> Bool {
         guard case .dense(let weight) = storedWeight, weight.requiresGrad, weight.storage.deferredRows == nil, !isTiedToOutput,
-              weight.rank == 2, weight.count * MemoryLayout<Float>.stride >= Embedding.deferredTableBytes,
+              weight.rank == 2, weight.count * MemoryLayout<Float>.stride >= DeferredRows.minimumTableBytes,
               let releaseMappedPages else { return false }
         let rows = DeferredRows(source: weight, releasingSourceWith: releaseMappedPages)
         storedWeight = .dense(Tensor(shape: weight.shape, storage: TensorStorage(deferring: rows), requiresGrad: true))

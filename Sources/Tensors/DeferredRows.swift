@@ -12,6 +12,10 @@
 /// the buffer goes through this (`read`, `values(in:table:)`) until `materializeAll` puts every
 /// row in its own place.
 public final class DeferredRows: @unchecked Sendable {
+    /// Only a table of at least this many bytes can be deferred: its lookups' gradients come as
+    /// rows (`GradientSlot.rowGradientPointer(rows:)`), which the buffer order relies on.
+    public static let minimumTableBytes = GradientSlot.sparseRowGradientBytes
+
     public let rows: Int, columns: Int
     /// (V, C) the values the table started from; never written.
     private let source: UnsafePointer<Float>

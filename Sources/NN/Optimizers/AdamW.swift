@@ -39,9 +39,8 @@ public final class AdamW {
             self.tensor = tensor
             self.decays = decays
             deferredRows = tensor.storage.deferredRows
-            let sparse = sparseRows || deferredRows != nil
-            firstMoment = sparse ? TensorStorage(sparseZeroedCount: tensor.count) : TensorStorage(zeroedCount: tensor.count)
-            secondMoment = sparse ? TensorStorage(sparseZeroedCount: tensor.count) : TensorStorage(zeroedCount: tensor.count)
+            firstMoment = sparseRows ? TensorStorage(sparseZeroedCount: tensor.count) : TensorStorage(zeroedCount: tensor.count)
+            secondMoment = sparseRows ? TensorStorage(sparseZeroedCount: tensor.count) : TensorStorage(zeroedCount: tensor.count)
             rows = tensor.rank >= 2 ? tensor.shape[0] : 1
             columns = tensor.count / max(rows, 1)
             started = .allocate(capacity: rows)
