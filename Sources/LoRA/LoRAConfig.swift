@@ -37,7 +37,7 @@ public enum TargetModules: Sendable, Equatable, Codable {
 }
 
 /// Which biases train alongside LoRA (PEFT's `bias`).
-public enum LoRABias: String, Sendable, Codable {
+public enum LoRABias: String, Sendable, Codable, CaseIterable {
     case none, all
     case loraOnly = "lora_only"
 }

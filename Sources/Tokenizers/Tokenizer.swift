@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which end of a sequence loses tokens when it is longer than the maximum length.
-public enum TruncationSide: String, Codable, Sendable {
+public enum TruncationSide: String, Codable, Sendable, CaseIterable {
     case left, right
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Tensors
+import Benchmarks
 import Training
 
 extension BenchCommand {

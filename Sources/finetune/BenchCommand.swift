@@ -3,6 +3,7 @@ import CKernels
 import Data
 import Foundation
 import Tensors
+import Benchmarks
 import Training
 
 /// `finetune bench --job NAME`: the reference benchmark's job, done here the same way (load the

@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 import Training
 
 /// Turns training events into a progress bar (ETA, tokens/s) on standard error and the
@@ -30,6 +31,15 @@ final class ProgressPrinter {
             print(String(format: "| %5.2f | %13.4f | %15.4f |", record.epoch, record.trainingLoss, record.metrics.loss)
                 + names.map { String(format: " %10.4f |", record.metrics.metrics[$0]!) }.joined())
             fflush(nil)
+        case .logged(let entry):
+            // Training entries as transformers prints its logs; evaluations have their table row.
+            guard entry.kind == .training else { return }
+            if Console.errorIsTerminal { Console.error("") }
+            let values = entry.values.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.4g", $0.value))" }
+            Console.error("step \(entry.step) (epoch \(String(format: "%.2f", entry.epoch))): " + values.joined(separator: ", "))
+        case .stoppedEarly(let step, let metric, let patience):
+            if Console.errorIsTerminal { Console.error("") }
+            print("Early stopping at step \(step): \(metric) did not improve in \(patience) evaluations")
         case .checkpointSaved(let url):
             if !Console.errorIsTerminal { Console.error("saved \(url.path)") }
         case .skippedBatch(let step, let reason, let total):

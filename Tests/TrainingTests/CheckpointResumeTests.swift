@@ -10,7 +10,8 @@ private final class LinearLayerTask: TrainingTask {
     var model: any Module { layer }
     var trainExampleCount: Int { 4 }
     var trainExampleLengths: [Int] { [1, 1, 1, 1] }
-    func loss(examples indices: [Int], context: ForwardContext) -> (loss: Tensor, tokens: Int) { (Tensor(scalar: 0), 0) }
+    func lossWeight(examples indices: [Int]) -> Int { indices.count }
+    func loss(examples indices: [Int], context: ForwardContext) -> BatchLoss { BatchLoss(loss: Tensor(scalar: 0), weight: indices.count, tokens: 0) }
     func evaluate(batchSize: Int) -> EvaluationMetrics? { nil }
     func save(to directory: URL) throws {}
     func restoreTrainedState(from directory: URL) throws {}

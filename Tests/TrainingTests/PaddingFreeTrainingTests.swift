@@ -3,6 +3,7 @@ import Foundation
 import NN
 import Tensors
 import TestSupport
+import Benchmarks
 import Training
 import XCTest
 
@@ -40,7 +41,8 @@ final class PaddingFreeTrainingTests: XCTestCase {
         func step(paddingFree: Bool) -> (loss: Float, tokens: Int, gradients: [String: [Float]], generator: SeededGenerator) {
             let task = ClassificationTask(classifier: classifier, trainData: data, validationData: nil, paddingFree: paddingFree)
             let context = ForwardContext(isTraining: true, generator: SeededGenerator(seed: 43))
-            let (loss, tokens) = task.loss(examples: Array(0..<8), context: context)
+            let batchLoss = task.loss(examples: Array(0..<8), context: context)
+            let (loss, tokens) = (batchLoss.loss, batchLoss.tokens)
             loss.backward()
             let gradients = Dictionary(uniqueKeysWithValues: classifier.model.trainableParameters().map { ($0.path, $0.tensor.grad!.values) })
             classifier.model.clearGradients()

@@ -3,6 +3,7 @@ import Foundation
 import NN
 import Tensors
 import TestSupport
+import Benchmarks
 import Training
 import XCTest
 

@@ -11,41 +11,13 @@ import XCTest
 /// Real training runs on real data with the real MiniLM weights: the loss falls, accuracy rises,
 /// checkpoints resume exactly.
 final class TrainingRunTests: XCTestCase {
-    private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("training-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
+    private func temporaryDirectory() throws -> URL { try MiniLMRun.temporaryDirectory(for: self) }
 
-    /// rt-polarity sentences (the reference benchmark's split), first `count` rows.
     private func rtPolarity(_ split: String, count: Int, classifier: FineTunedClassifier) throws -> TokenizedClassificationDataset {
-        let url = Fixtures.shared.appendingPathComponent("bench/data/rt_\(split).jsonl")
-        let dataset = try TextClassificationDataset.load(from: url, labelMap: classifier.labelMap)
-        return TokenizedClassificationDataset(dataset.subset(0..<count), tokenizer: classifier.tokenizer, truncation: classifier.truncation)
+        try MiniLMRun.rtPolarity(split, count: count, classifier: classifier)
     }
 
-    private func config(output: URL, method: TrainingMethod = .lora) -> FineTuneConfig {
-        var config = FineTuneConfig()
-        config.model = Fixtures.miniLM.path
-        config.method = method
-        config.data.trainFile = "unused"
-        config.data.labels = ["Negative", "Positive"]
-        config.data.maxLength = 64
-        config.data.truncationSide = .left
-        config.lora.rank = 8
-        config.lora.alpha = 16
-        config.lora.targetModules = .names(["query", "value"])
-        config.training.outputDir = output.path
-        config.training.learningRate = 2e-3
-        config.training.perDeviceTrainBatchSize = 8
-        config.training.perDeviceEvalBatchSize = 32
-        config.training.weightDecay = 0.01
-        config.training.evalStrategy = .epoch
-        config.training.saveStrategy = .epoch
-        config.training.seed = 7
-        return config
-    }
+    private func config(output: URL, method: TrainingMethod = .lora) -> FineTuneConfig { MiniLMRun.config(output: output, method: method) }
 
     func testLoRATrainingLowersLossAndRaisesAccuracy() throws {
         let output = try temporaryDirectory()
@@ -63,8 +35,9 @@ final class TrainingRunTests: XCTestCase {
         let state = try trainer.train()
         let after = try XCTUnwrap(trainer.evaluate())
 
-        XCTAssertEqual(state.logHistory.count, 3)
-        let losses = state.logHistory.map(\.trainingLoss)
+        XCTAssertEqual(state.evaluations.count, 3)
+        XCTAssertEqual(state.trainingLogs.count, 3, "logging_strategy epoch")
+        let losses = state.trainingLogs.map { $0["loss"]! }
         XCTAssertLessThan(losses.last!, losses.first!, "training loss by epoch: \(losses)")
         XCTAssertGreaterThan(after.accuracy!, before.accuracy! + 0.1, "accuracy \(before.accuracy) → \(after.accuracy)")
         XCTAssertLessThan(after.loss, before.loss)
@@ -114,8 +87,8 @@ final class TrainingRunTests: XCTestCase {
         for (a, b) in zip(straightParameters, resumedParameters) {
             XCTAssertEqual(a.tensor.values, b.tensor.values, "\(a.path) differs after resuming")
         }
-        XCTAssertEqual(straightState.logHistory.map(\.metrics.loss), resumedState.logHistory.map(\.metrics.loss))
-        XCTAssertEqual(straightState.logHistory.map(\.trainingLoss), resumedState.logHistory.map(\.trainingLoss))
+        let values: (TrainerState) -> [[String: Double]] = { $0.logHistory.map { $0.values.filter { !$0.key.hasSuffix("runtime") && !$0.key.contains("per_second") } } }
+        XCTAssertEqual(values(straightState), values(resumedState), "the log of a resumed run, speeds aside")
     }
 
     /// Full fine-tuning keeps the rows of the vocabulary table that no step looked up in the
@@ -143,8 +116,8 @@ final class TrainingRunTests: XCTestCase {
             XCTAssertNil(a.tensor.storage.deferredRows, "\(a.path) is whole after training")
             Closeness.assertClose(a.tensor.values, b.tensor.values, tolerance: 2e-6, a.path)
         }
-        for (a, b) in zip(deferredState.logHistory, wholeState.logHistory) {
-            XCTAssertEqual(a.metrics.loss, b.metrics.loss, accuracy: 1e-5, "evaluation at step \(a.step)")
+        for (a, b) in zip(deferredState.evaluations, wholeState.evaluations) {
+            XCTAssertEqual(a["eval_loss"]!, b["eval_loss"]!, accuracy: 1e-5, "evaluation at step \(a.step)")
         }
         let table = "bert.embeddings.word_embeddings.weight"
         let deferredTable = try XCTUnwrap(deferred.model.namedParameters().first { $0.path == table }?.tensor)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Learning rate per optimizer step, as transformers' schedulers (`lr_scheduler_type`).
 public struct LearningRateSchedule: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable { case linear, constant, cosine }
+    public enum Kind: String, Sendable, Codable, CaseIterable { case linear, constant, cosine }
 
     public var kind: Kind
     public var peak: Float

@@ -26,10 +26,12 @@ public final class ClassificationTask: TrainingTask {
     public var trainExampleCount: Int { trainData.count }
     public var trainExampleLengths: [Int] { trainData.lengths }
 
-    public func loss(examples indices: [Int], context: ForwardContext) -> (loss: Tensor, tokens: Int) {
+    public func lossWeight(examples indices: [Int]) -> Int { indices.count }
+
+    public func loss(examples indices: [Int], context: ForwardContext) -> BatchLoss {
         let batch = collator.collate(trainData, indices: indices)
         let logits = classifier.model.logits(batch.input, context: context)  // (B, labels)
-        return (crossEntropy(logits: logits, labels: batch.labels), batch.tokens)
+        return BatchLoss(loss: crossEntropy(logits: logits, labels: batch.labels), weight: indices.count, tokens: batch.tokens)
     }
 
     public func evaluate(batchSize: Int) -> EvaluationMetrics? {

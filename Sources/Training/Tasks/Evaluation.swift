@@ -2,6 +2,7 @@ import Data
 import Foundation
 import Models
 import NN
+import Reporting
 import Tensors
 
 /// What an evaluation pass measures: the mean loss and the task's metrics (accuracy and F1 for
@@ -29,27 +30,39 @@ public struct EvaluationMetrics: Sendable, Codable, Equatable {
         return bare == "loss" ? loss : metrics[bare]
     }
 
-    struct Key: CodingKey {
-        let stringValue: String
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
+    /// The metrics as a `log_history` entry: `eval_loss`, `eval_<metric>`, `eval_samples`, `eval_runtime`.
+    public func logEntry(step: Int, epoch: Double) -> LogEntry {
+        var values = ["eval_loss": loss, "eval_samples": Double(samples), "eval_runtime": seconds]
+        for (name, value) in metrics { values["eval_" + name] = value }
+        return LogEntry(step: step, epoch: epoch, values: values)
+    }
+
+    /// The metrics of an evaluation entry of `log_history` (the inverse of `logEntry(step:epoch:)`).
+    public init?(logEntry entry: LogEntry) {
+        guard let loss = entry["eval_loss"] else { return nil }
+        self.loss = loss
+        samples = Int(entry["eval_samples"] ?? 0)
+        seconds = entry["eval_runtime"] ?? 0
+        var metrics: [String: Double] = [:]
+        for (name, value) in entry.values where name.hasPrefix("eval_") && !["eval_loss", "eval_samples", "eval_runtime"].contains(name) {
+            metrics[String(name.dropFirst(5))] = value
+        }
+        self.metrics = metrics
     }
 
     public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(loss, forKey: Key("eval_loss"))
-        for (name, value) in metrics { try container.encode(value, forKey: Key("eval_" + name)) }
-        try container.encode(samples, forKey: Key("eval_samples"))
-        try container.encode(seconds, forKey: Key("eval_runtime"))
+        var container = encoder.container(keyedBy: NamedCodingKey.self)
+        try container.encode(loss, forKey: NamedCodingKey("eval_loss"))
+        for (name, value) in metrics { try container.encode(value, forKey: NamedCodingKey("eval_" + name)) }
+        try container.encode(samples, forKey: NamedCodingKey("eval_samples"))
+        try container.encode(seconds, forKey: NamedCodingKey("eval_runtime"))
     }
 
     public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        loss = try container.decode(Double.self, forKey: Key("eval_loss"))
-        samples = try container.decode(Int.self, forKey: Key("eval_samples"))
-        seconds = try container.decodeIfPresent(Double.self, forKey: Key("eval_runtime")) ?? 0
+        let container = try decoder.container(keyedBy: NamedCodingKey.self)
+        loss = try container.decode(Double.self, forKey: NamedCodingKey("eval_loss"))
+        samples = try container.decode(Int.self, forKey: NamedCodingKey("eval_samples"))
+        seconds = try container.decodeIfPresent(Double.self, forKey: NamedCodingKey("eval_runtime")) ?? 0
         var metrics: [String: Double] = [:]
         for key in container.allKeys where !["eval_loss", "eval_samples", "eval_runtime"].contains(key.stringValue) {
             metrics[String(key.stringValue.dropFirst(5))] = try container.decode(Double.self, forKey: key)

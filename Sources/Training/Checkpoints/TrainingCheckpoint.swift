@@ -31,7 +31,7 @@ enum TrainingCheckpoint {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try AtomicFile.write(try encoder.encode(RandomState(generator: generator)), to: folder.appendingPathComponent(randomStateName))
-            try AtomicFile.write(try encoder.encode(arguments), to: folder.appendingPathComponent(argumentsName))
+            try AtomicFile.write(try arguments.json(), to: folder.appendingPathComponent(argumentsName))
             try state.write(to: folder)
         }
     }
@@ -59,6 +59,34 @@ enum TrainingCheckpoint {
             throw ConfigError(file: randomURL.path, key: "generator", "cannot read the random state (\(error))")
         }
         return state
+    }
+
+    /// The checkpoint `value` names: a folder holding a trainer state, or `latest` in `outputDirectory`.
+    static func resolve(_ value: String, in outputDirectory: URL) throws -> URL {
+        if value == "latest" {
+            guard let last = existing(in: outputDirectory).last else {
+                throw TrainingError("\(outputDirectory.path): no checkpoint-N folder to resume from")
+            }
+            return last.url
+        }
+        let url = URL(fileURLWithPath: value)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent(TrainerState.fileName).path) else {
+            throw TrainingError("\(url.path): not a checkpoint (no \(TrainerState.fileName))")
+        }
+        return url
+    }
+
+    /// Removes the oldest checkpoints beyond `limit` (`save_total_limit`), never the best or the
+    /// newest; called after the newest is complete.
+    static func prune(in outputDirectory: URL, keeping limit: Int?, state: TrainerState) throws {
+        guard let limit else { return }
+        let best = state.bestModelCheckpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        var checkpoints = existing(in: outputDirectory)  // oldest first
+        while checkpoints.count > limit,
+              let oldest = checkpoints.first(where: { $0.url.standardizedFileURL.path != best && $0.step != state.globalStep }) {
+            try FileManager.default.removeItem(at: oldest.url)
+            checkpoints.removeAll { $0.step == oldest.step }
+        }
     }
 
     /// Removes the hidden folders that checkpoints being written were built in (see

@@ -3,6 +3,7 @@ import LoRA
 import Models
 import NN
 import Tensors
+import Training
 
 /// The reference's `causal_lm_lora` job (`../shared/bench/causal_lm_lora.py`), done the same way:
 /// SmolLM2-135M-Instruct from its GGUF file; greedy generation of exactly 64 tokens after a chat

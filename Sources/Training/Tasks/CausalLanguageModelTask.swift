@@ -43,9 +43,14 @@ public final class CausalLanguageModelTask: TrainingTask {
         return (batch, collated)
     }
 
-    public func loss(examples indices: [Int], context: ForwardContext) -> (loss: Tensor, tokens: Int) {
+    public func lossWeight(examples indices: [Int]) -> Int {
+        indices.reduce(0) { $0 + trainExamples[$1].scoredTokenCount }
+    }
+
+    public func loss(examples indices: [Int], context: ForwardContext) -> BatchLoss {
         let (batch, collated) = batch(indices.map { trainExamples[$0] })
-        return (languageModel.model.loss(batch, labels: collated.labels, context: context), collated.tokenCount)
+        return BatchLoss(loss: languageModel.model.loss(batch, labels: collated.labels, context: context),
+                         weight: collated.lossTokenCount, tokens: collated.tokenCount)
     }
 
     /// Mean loss per scored token over the validation examples, and its exponential (perplexity).

@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// The reference benchmark's jobs (`../shared/bench`), described so that this toolkit runs the
 /// same work: the same model, data split, method and settings.
