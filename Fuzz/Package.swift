@@ -12,7 +12,7 @@ let rootPackage = Context.packageDirectory.split(separator: "/").dropLast().last
 /// Target name suffix → what it parses (the executable is `Fuzz<suffix>`).
 let fuzzTargets = [
     "SafeTensors", "GGUF", "WordPieceTokenizer", "BytePairTokenizer", "EncoderConfig", "DecoderConfig",
-    "AdapterConfig", "JSONLinesDataset", "CSVDataset", "ChatTemplate", "RunConfig", "TokenizerText",
+    "AdapterConfig", "JSONLinesDataset", "CSVDataset", "PreferenceData", "ChatTemplate", "RunConfig", "TokenizerText",
 ]
 
 let library = Target.Dependency.product(name: "FineTune", package: rootPackage)

@@ -50,6 +50,7 @@ targets=(
     "adapter-config FuzzAdapterConfig 16384 json.dict"
     "jsonl-dataset FuzzJSONLinesDataset 16384 json.dict"
     "csv-dataset FuzzCSVDataset 16384 -"
+    "preference-data FuzzPreferenceData 16384 json.dict"
     "chat-template FuzzChatTemplate 16384 chat-template.dict"
     "run-config FuzzRunConfig 16384 run-config.dict"
     "tokenizer-text FuzzTokenizerText 1024 -"

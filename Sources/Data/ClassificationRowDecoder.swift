@@ -82,7 +82,7 @@ struct ClassificationRowDecoder: Sendable {
     }
 
     /// JSON booleans arrive as `NSNumber`s whose Objective-C type is `c` (char).
-    private static func isBoolean(_ number: NSNumber) -> Bool {
+    static func isBoolean(_ number: NSNumber) -> Bool {
         String(cString: number.objCType) == "c"
     }
 

@@ -47,6 +47,10 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
         case invalidMessages(String)
         /// The chat template could not render the row's conversation (the template's message).
         case chatTemplateFailed(String)
+        /// A ranking that is not a permutation of its completions' ranks, or fewer than two completions.
+        case invalidRanking(String)
+        /// A value that must be a number (a pair's `margin`) is not.
+        case notANumber(found: String)
     }
 
     /// The file being loaded.
@@ -103,6 +107,8 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
             return "the prompt template \(template.debugDescription) names a column that no row has (columns: \(known))"
         case .invalidMessages(let message): return "not a list of messages: \(message)"
         case .chatTemplateFailed(let message): return "the chat template failed: \(message)"
+        case .invalidRanking(let message): return "not a usable ranking: \(message)"
+        case .notANumber(let found): return "the value is \(found), not a number"
         }
     }
 }

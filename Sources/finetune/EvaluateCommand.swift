@@ -5,7 +5,7 @@ import Training
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "evaluate", abstract: "Measure a fine-tuned model's loss, accuracy and F1 on a labelled file.")
+        commandName: "evaluate", abstract: "Measure a fine-tuned model's loss and metrics: a classifier on a labelled file, a reward model on preference pairs or rankings.")
 
     @Option(name: .long, help: "A training output folder, or one of its checkpoint-N folders.")
     var modelDir: String
@@ -33,6 +33,8 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
+        let record = try RunRecord.read(from: URL(fileURLWithPath: modelDir))
+        if record.task == .reward { return try evaluateRewardModel() }
         let classifier = try FineTunedClassifier.load(runDirectory: URL(fileURLWithPath: modelDir))
         let dataset = try TextClassificationDataset.load(
             from: URL(fileURLWithPath: data), textColumn: textColumn ?? classifier.record.textColumn,
@@ -42,6 +44,23 @@ struct EvaluateCommand: ParsableCommand {
         let tokenized = TokenizedClassificationDataset(dataset, tokenizer: classifier.tokenizer, truncation: classifier.truncation)
         let metrics = evaluateClassifier(classifier.model, on: tokenized, batchSize: batchSize,
                                          collator: classifier.collator(paddingFree: paddingFree))
+        try printMetrics(metrics)
+    }
+
+    /// A reward model on preference pairs or rankings: loss, accuracy, margin and rewards.
+    private func evaluateRewardModel() throws {
+        let task = try RewardModelTask.load(runDirectory: URL(fileURLWithPath: modelDir))
+        let dataset = try RankingDataset.load(
+            from: URL(fileURLWithPath: data), tokenizer: task.languageModel.tokenizer, separator: task.record.completionSeparator ?? " ",
+            maxLength: task.record.maxLength, badRows: skipBadRows ? .skip : .fail)
+        if !dataset.skippedRows.isEmpty { Console.error("skipped \(dataset.skippedRows.count) bad rows") }
+        if !dataset.linesDroppedForLength.isEmpty {
+            Console.error("left out \(dataset.linesDroppedForLength.count) rows longer than \(task.record.maxLength ?? 0) tokens")
+        }
+        try printMetrics(task.evaluate(dataset, batchSize: batchSize))
+    }
+
+    private func printMetrics(_ metrics: EvaluationMetrics) throws {
         if json {
             try Console.jsonLine(metrics)
         } else {

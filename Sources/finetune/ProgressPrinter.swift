@@ -21,15 +21,18 @@ final class ProgressPrinter {
             drawBar(progress)
         case .evaluated(let record):
             if Console.errorIsTerminal { Console.error("") }
-            let names = record.metrics.metrics.keys.sorted()  // accuracy, f1 / perplexity
+            let names = record.metrics.metrics.keys.sorted()  // accuracy, f1 / perplexity / margin, …
+            // Each column as wide as its title (at least 10), so every title reads whole.
+            let titles = names.map { $0 == "f1" ? "F1" : $0.prefix(1).uppercased() + $0.dropFirst() }
+            let widths = titles.map { max(10, $0.count) }
             if !printedHeader {
-                let titles = names.map { $0 == "f1" ? "F1" : $0.prefix(1).uppercased() + $0.dropFirst() }
-                print("| Epoch | Training Loss | Validation Loss |" + titles.map { " \($0.padding(toLength: 10, withPad: " ", startingAt: 0)) |" }.joined())
-                print("|-------|---------------|-----------------|" + String(repeating: "------------|", count: names.count))
+                print("| Epoch | Training Loss | Validation Loss |"
+                    + zip(titles, widths).map { " \($0.padding(toLength: $1, withPad: " ", startingAt: 0)) |" }.joined())
+                print("|-------|---------------|-----------------|" + widths.map { String(repeating: "-", count: $0 + 2) + "|" }.joined())
                 printedHeader = true
             }
             print(String(format: "| %5.2f | %13.4f | %15.4f |", record.epoch, record.trainingLoss, record.metrics.loss)
-                + names.map { String(format: " %10.4f |", record.metrics.metrics[$0]!) }.joined())
+                + zip(names, widths).map { String(format: " %\($1).4f |", record.metrics.metrics[$0]!) }.joined())
             fflush(nil)
         case .logged(let entry):
             // Training entries as transformers prints its logs; evaluations have their table row.

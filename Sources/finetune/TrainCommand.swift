@@ -40,10 +40,10 @@ struct TrainCommand: ParsableCommand {
         try OutputDirectory.prepare(settings.training.outputDir)
         settings.computeDType.warnIfUnavailable()
         try ComputeDType.withFrozenProducts(in: settings.computeDType) {
-            if settings.task == .sequenceClassification {
-                try trainClassifier(settings)
-            } else {
-                try trainLanguageModel(settings)
+            switch settings.task {
+            case .sequenceClassification: try trainClassifier(settings)
+            case .causalLanguageModeling, .supervisedFineTuning: try trainLanguageModel(settings)
+            case .reward: try trainRewardModel(settings)
             }
         }
     }
@@ -177,6 +177,33 @@ struct TrainCommand: ParsableCommand {
         let after = try showCompletions("Fine-tuned model completions:")
         try checkEndings("Fine-tuned model")
         try finishReport(details, samplesAfter: after, settings)
+    }
+
+    private func trainRewardModel(_ settings: FineTuneConfig) throws {
+        var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(settings.training.seed)))
+        let task = try RewardModelTask.prepare(settings, generator: &generator)
+        let parameterLine = task.injection?.trainableParametersLine(for: task.rewardModel)
+            ?? LoRAInjection.formatParameterLine(trainable: task.rewardModel.parameterCount(trainableOnly: true),
+                                                 all: task.rewardModel.parameterCount())
+        print(parameterLine)
+        for (name, data) in [("train", task.trainData), ("validation", task.validationData)] {
+            guard let data else { continue }
+            Console.error("\(name): \(data.count) prompts, \(data.comparisonCount) comparisons"
+                + (data.skippedRows.isEmpty ? "" : ", \(data.skippedRows.count) bad rows skipped")
+                + (data.linesDroppedForLength.isEmpty ? "" : ", \(data.linesDroppedForLength.count) rows longer than max_length left out"))
+        }
+        func describe(_ metrics: EvaluationMetrics) -> String {
+            (["loss " + String(format: "%.4f", metrics.loss)] + metrics.metrics.keys.sorted().map {
+                "\($0) " + String(format: "%.4f", metrics.metrics[$0]!)
+            }).joined(separator: ", ")
+        }
+        if let before = task.evaluate(batchSize: settings.training.perDeviceEvalBatchSize) {
+            print("Untrained reward model on the validation data: " + describe(before))
+        }
+        let details = RunDetails(config: settings, parameterLine: parameterLine)
+        let (trainer, _) = try train(task, settings, details: details)
+        if let after = trainer.evaluate() { print("Trained reward model on the validation data: " + describe(after)) }
+        try finishReport(details, samplesAfter: [], settings)
     }
 
     /// A prediction as the report shows it: `Positive (0.913)`.

@@ -70,7 +70,7 @@ final class SettingsTableTests: XCTestCase {
         XCTAssertEqual(message { try SettingFlags.apply(["--learning-rat", "1"], to: &config) },
                        "--learning-rat: unknown flag (see finetune train --help) (did you mean --learning-rate?)")
         XCTAssertEqual(message { try SettingFlags.apply(["--task", "foo"], to: &config) },
-                       "--task: \"foo\" is not one of sequence-classification, causal-lm, sft")
+                       "--task: \"foo\" is not one of sequence-classification, causal-lm, sft, reward")
         XCTAssertEqual(message { try SettingFlags.apply(["--seed", "x"], to: &config) }, "--seed: expected a whole number, got \"x\"")
         XCTAssertEqual(message { try SettingFlags.apply(["--seed"], to: &config) }, "--seed: needs a value (integer)")
         XCTAssertEqual(message { try SettingFlags.apply(["stray"], to: &config) },
@@ -100,7 +100,7 @@ final class SettingsTableTests: XCTestCase {
 
         let badTask = try write("model: m\ntask: foo\n")
         XCTAssertEqual(message { _ = try FineTuneConfig.load(from: badTask) },
-                       "\(badTask.path): task: \"foo\" is not one of sequence-classification, causal-lm, sft")
+                       "\(badTask.path): task: \"foo\" is not one of sequence-classification, causal-lm, sft, reward")
         let badStrategy = try write("training: {eval_strategy: [epoch]}\n")
         XCTAssertEqual(message { _ = try FineTuneConfig.load(from: badStrategy) },
                        "\(badStrategy.path): training.eval_strategy: expected no|steps|epoch, found a list")

@@ -15,17 +15,29 @@ public enum RealTokenizers {
         let environment = ProcessInfo.processInfo.environment
         let models = environment["FINETUNE_MODELS"].map { URL(fileURLWithPath: $0) }
             ?? repositoryRoot.appendingPathComponent("models")
-        let shared = environment["FINETUNE_SHARED"].map { URL(fileURLWithPath: $0) }
-            ?? repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
         let wordPieceFolder = models.appendingPathComponent("all-MiniLM-L6-v2")
-        let bytePairFile = shared.appendingPathComponent("golden/tokenizers/smollm2-tokenizer.json")
         do {
-            return [
-                try TokenizerLoader.load(directory: wordPieceFolder),
-                try ByteLevelBPETokenizer(tokenizerJSON: bytePairFile),
-            ]
+            return [try TokenizerLoader.load(directory: wordPieceFolder), try ByteLevelBPETokenizer(tokenizerJSON: smolLM2File())]
         } catch {
             fatalError("cannot load the real tokenizers (set FINETUNE_MODELS / FINETUNE_SHARED): \(error)")
         }
+    }
+
+    /// SmolLM2's tokenizer configured as transformers configures it (`<|im_end|>` ends a sequence and
+    /// pads), as preference data needs it.
+    public static func smolLM2() -> ByteLevelBPETokenizer {
+        let configuration = TokenizerConfiguration(paddingToken: "<|im_end|>", beginningOfSequenceToken: "<|im_start|>",
+                                                   endOfSequenceToken: "<|im_end|>", addsBeginningOfSequenceToken: false)
+        do {
+            return try ByteLevelBPETokenizer(tokenizerJSON: smolLM2File(), configuration: configuration)
+        } catch {
+            fatalError("cannot load SmolLM2's tokenizer (set FINETUNE_SHARED): \(error)")
+        }
+    }
+
+    private static func smolLM2File() -> URL {
+        let shared = ProcessInfo.processInfo.environment["FINETUNE_SHARED"].map { URL(fileURLWithPath: $0) }
+            ?? repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
+        return shared.appendingPathComponent("golden/tokenizers/smollm2-tokenizer.json")
     }
 }

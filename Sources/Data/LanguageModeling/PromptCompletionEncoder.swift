@@ -111,7 +111,7 @@ public struct PromptCompletionEncoder: Sendable {
 
     /// The completion's ids after `promptIDs` (end-of-sequence id included when appended), and whether it had to be
     /// tokenised on its own.
-    func encodeCompletion(_ completion: String, after prompt: String, promptIDs: [Int32]) -> (ids: [Int32], separately: Bool) {
+    public func encodeCompletion(_ completion: String, after prompt: String, promptIDs: [Int32]) -> (ids: [Int32], separately: Bool) {
         let joint = leadingIDs + ids(prompt + completion)
         var completionIDs: [Int32]
         let separately: Bool

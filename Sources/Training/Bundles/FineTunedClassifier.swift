@@ -86,13 +86,7 @@ public final class FineTunedClassifier {
 
     /// Writes what was trained (adapter files, or the trained parameters) and the run record.
     public func save(to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if let injection {
-            try AdapterFiles.save(injection, model: model, to: directory)
-        } else {
-            try TrainedParameters.save(model, to: directory)
-        }
-        try record.write(to: directory)
+        try TrainedParameters.save(model, injection: injection, record: record, to: directory)
     }
 
     /// Restores the trained state saved by `save(to:)` into this (already prepared) model.

@@ -17,10 +17,13 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var truncationSide: TruncationSide
     public var textColumn: String
     public var labelColumn: String
+    /// Reward models: the text between a prompt and each completion.
+    public var completionSeparator: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case baseModel = "base_model", task, method, trainableLayers = "trainable_layers", labels
         case maxLength = "max_length", truncationSide = "truncation_side", textColumn = "text_column", labelColumn = "label_column"
+        case completionSeparator = "completion_separator"
     }
 
     public func write(to directory: URL) throws {

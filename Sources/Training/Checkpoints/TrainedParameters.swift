@@ -21,6 +21,18 @@ public enum TrainedParameters {
         try writer.write(to: directory.appendingPathComponent(fileName))
     }
 
+    /// Writes what a run trained into `directory` (created if needed): the adapter in PEFT's layout
+    /// with LoRA, the trained parameters otherwise; then the run record beside it.
+    public static func save(_ model: any Module, injection: LoRAInjection?, record: RunRecord, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if let injection {
+            try AdapterFiles.save(injection, model: model, to: directory)
+        } else {
+            try save(model, to: directory)
+        }
+        try record.write(to: directory)
+    }
+
     /// Copies the saved tensors (adapter or trained parameters) into `model`'s parameters,
     /// checking names and shapes.
     public static func restore(into model: any Module, from directory: URL, adapter: Bool) throws {

@@ -28,6 +28,9 @@ public struct DataSettings: Sendable, Equatable {
     public var messagesColumn: String? = nil
     /// The fewest prompt tokens kept when an example is cut to `max_length`.
     public var maxPromptLength: Int? = nil
+    /// Preference data: the text between a prompt and each completion (hh-rlhf's prompts end in
+    /// "Assistant:" and its completions were stripped).
+    public var completionSeparator: String = " "
 
     public init() {}
 
@@ -51,6 +54,7 @@ public struct DataSettings: Sendable, Equatable {
             .value(\.completionColumn, "completion_column", "sft: the column holding the completion"),
             .value(\.messagesColumn, "messages_column", "sft: a column of {role, content} conversations"),
             .value(\.maxPromptLength, "max_prompt_length", "sft: the fewest prompt tokens kept when an example is cut"),
+            .value(\.completionSeparator, "completion_separator", "reward: the text between a prompt and each completion"),
         ]
     }
 }

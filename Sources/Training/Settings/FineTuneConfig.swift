@@ -21,6 +21,11 @@ public enum FineTuneTask: String, Codable, Sendable, SettingChoice {
     case causalLanguageModeling = "causal-lm"
     /// Supervised fine-tuning: prompts and completions, the loss on the completion only.
     case supervisedFineTuning = "sft"
+    /// A reward model: a decoder with a scalar score head, from people's rankings of completions.
+    case reward
+
+    /// Whether the task trains a decoder's language-model head (causal-lm, sft).
+    public var isLanguageModeling: Bool { self == .causalLanguageModeling || self == .supervisedFineTuning }
 }
 
 /// A whole fine-tuning run as a YAML file describes it: the model, the data, the method, the
@@ -79,8 +84,8 @@ public struct FineTuneConfig: Sendable, Equatable {
         if task == .supervisedFineTuning && data.promptTemplate == nil && !data.chat && data.messagesColumn == nil {
             throw ConfigError(key: "data.prompt_template", "supervised fine-tuning needs a prompt_template, chat: true, or a messages_column")
         }
-        if task != .sequenceClassification && method == .head {
-            throw ConfigError(key: "method", "head training is for classifiers; use lora or full")
+        if task.isLanguageModeling && method == .head {
+            throw ConfigError(key: "method", "head training is for classifiers and reward models; use lora or full")
         }
         if task != .sequenceClassification && training.paddingFree == true {
             throw ConfigError(key: "training.padding_free", "padding-free batches are for sequence classification; language-model batches are padded")

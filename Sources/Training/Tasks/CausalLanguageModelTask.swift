@@ -82,13 +82,7 @@ public final class CausalLanguageModelTask: TrainingTask {
     }
 
     public func save(to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if let injection {
-            try AdapterFiles.save(injection, model: languageModel.model, to: directory)
-        } else {
-            try TrainedParameters.save(languageModel.model, to: directory)
-        }
-        try record.write(to: directory)
+        try TrainedParameters.save(languageModel.model, injection: injection, record: record, to: directory)
     }
 
     public func restoreTrainedState(from directory: URL) throws {
@@ -165,8 +159,8 @@ extension CausalLanguageModelTask {
                                                           badRows: badRows)
                 keepSkipped(dataset.skippedRows, path)
                 return dataset.causalExamples
-            case .sequenceClassification:
-                throw ConfigError(key: "task", "sequence-classification runs train a classifier, not a language model")
+            case .sequenceClassification, .reward:
+                throw ConfigError(key: "task", "\(config.task.rawValue) runs train a scoring head, not a language model")
             }
         }
         guard let trainFile = config.data.trainFile else { throw ConfigError(key: "data.train_file", "no training file given") }
