@@ -53,7 +53,9 @@ struct AxisScale: Equatable {
     func label(_ value: Double) -> String {
         if abs(value) < tickSpacing * 1e-6 { return "0" }
         let largest = max(abs(lower), abs(upper))
-        if tickSpacing < 1e-3 || largest >= 1e7 { return Self.scientific(value) }
+        // Small or huge values in powers of ten; values of ordinary size keep fixed decimals even
+        // when their ticks are close together (0.52870, 0.52872 rather than 5.29e-1 twice).
+        if largest < 1e-2 || largest >= 1e7 { return Self.scientific(value) }
         if largest >= 1e4 && tickSpacing >= 100 {
             let thousands = value / 1000
             return Self.fixed(thousands, decimals: Self.decimals(for: tickSpacing / 1000)) + "k"

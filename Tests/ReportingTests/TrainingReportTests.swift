@@ -189,6 +189,11 @@ final class TrainingReportTests: XCTestCase {
         XCTAssertEqual(steps.ticks.map(steps.label), ["0", "5", "10", "15", "20", "25", "30"])
         let few = AxisScale(covering: 0, 3, tickCount: 6, integerTicks: true)
         XCTAssertEqual(few.ticks.map(few.label), ["0", "1", "2", "3"])
+        // A metric that barely moves keeps fixed decimals fine enough to tell its ticks apart.
+        let barelyMoving = AxisScale(covering: 0.52868, 0.52876)
+        let labels = barelyMoving.ticks.map(barelyMoving.label)
+        XCTAssertEqual(Set(labels).count, labels.count, "\(labels)")
+        XCTAssertEqual(labels[1], "0.52870")
         let learningRate = AxisScale(covering: 3.3e-5, 1e-3)
         XCTAssertEqual(learningRate.ticks.map(learningRate.label), ["0", "2e-4", "4e-4", "6e-4", "8e-4", "1e-3"])
         let long = AxisScale(covering: 0, 12_500, tickCount: 6, integerTicks: true)
