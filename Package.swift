@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "LoRATests", dependencies: ["LoRA", "Models", "Formats", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "TestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], exclude: ["Golden"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Benchmarks", "Reporting", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Benchmarks", "Reporting", "TestSupport"], exclude: ["Golden"]),
         // Runs the built `finetune` executable.
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"]),
     ]
