@@ -5,7 +5,6 @@ import LoRA
 import Models
 import Reporting
 import Tensors
-import Tokenizers
 import Training
 
 /// `finetune train`: settings from a YAML file, each overridable by a flag with the

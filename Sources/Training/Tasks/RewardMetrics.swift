@@ -1,4 +1,5 @@
 import Data
+import Tensors
 
 /// What a reward model's scores say about ranked completions, with TRL's names: `accuracy` (the
 /// share of comparisons whose better completion scores higher), `margin` (the mean score
@@ -6,18 +7,28 @@ import Data
 /// of more than two completions, `top1_accuracy` (the share of prompts whose best completion
 /// scores highest) and `kendall_tau` (the mean rank correlation of scores and people's ranking).
 struct RewardMetrics {
-    private var comparisons = 0, correct = 0
+    private var comparisonCount = 0, correct = 0
     private var marginSum = 0.0
     private var rewardSum = 0.0, rewardCount = 0
     private var minimum = Double.infinity, maximum = -Double.infinity
     private var rankedPrompts = 0, topOneCorrect = 0
     private var tauSum = 0.0
 
+    /// Adds `rows` and their scores (one per completion, the rows' completions in order).
+    mutating func add(_ rows: [RankedCompletions], scores: Tensor) {
+        var first = 0
+        for row in rows {
+            add(row, rewards: (first..<first + row.count).map { Double(scores.pointer[$0]) })
+            first += row.count
+        }
+    }
+
     /// Adds one prompt's completions and their scores.
     mutating func add(_ row: RankedCompletions, rewards: [Double]) {
-        for comparison in row.comparisons {
+        let comparisons = row.comparisons
+        for comparison in comparisons {
             let difference = rewards[comparison.better] - rewards[comparison.worse]
-            comparisons += 1
+            comparisonCount += 1
             correct += difference > 0 ? 1 : 0
             marginSum += difference
         }
@@ -32,15 +43,15 @@ struct RewardMetrics {
         let highest = rewards.indices.max { rewards[$0] < rewards[$1] }!
         topOneCorrect += row.ranking[highest] == 0 ? 1 : 0
         var concordance = 0.0
-        for comparison in row.comparisons {
+        for comparison in comparisons {
             let difference = rewards[comparison.better] - rewards[comparison.worse]
             concordance += difference > 0 ? 1 : (difference < 0 ? -1 : 0)
         }
-        tauSum += concordance / Double(row.comparisons.count)
+        tauSum += concordance / Double(comparisons.count)
     }
 
     var values: [String: Double] {
-        var values = ["accuracy": Double(correct) / Double(max(comparisons, 1)), "margin": marginSum / Double(max(comparisons, 1)),
+        var values = ["accuracy": Double(correct) / Double(max(comparisonCount, 1)), "margin": marginSum / Double(max(comparisonCount, 1)),
                       "mean_reward": rewardSum / Double(max(rewardCount, 1)), "min_reward": minimum, "max_reward": maximum]
         if rankedPrompts > 0 {
             values["top1_accuracy"] = Double(topOneCorrect) / Double(rankedPrompts)

@@ -63,11 +63,7 @@ public final class RewardModelTask: TrainingTask {
         let rows = indices.map { trainData[$0] }
         let scores = rewards(rows, context: context)  // (ΣK)
         var metrics = RewardMetrics()
-        var first = 0
-        for row in rows {
-            metrics.add(row, rewards: (first..<first + row.count).map { Double(scores.pointer[$0]) })
-            first += row.count
-        }
+        metrics.add(rows, scores: scores)
         let tokens = rows.reduce(0) { $0 + $1.completionIDs.reduce(0) { $0 + $1.count } + $1.promptIDs.count * $1.count }
         let values = metrics.values
         return BatchLoss(loss: pairwiseLogSigmoidLoss(scores, comparisons: Self.comparisons(rows)), weight: rows.count, tokens: tokens,
@@ -88,11 +84,7 @@ public final class RewardModelTask: TrainingTask {
                 let rows = Array(data.rows[first..<min(first + batchSize, data.count)])
                 let scores = rewards(rows, context: .evaluation())
                 lossSum += Double(pairwiseLogSigmoidLoss(scores, comparisons: Self.comparisons(rows)).item) * Double(rows.count)
-                var offset = 0
-                for row in rows {
-                    metrics.add(row, rewards: (offset..<offset + row.count).map { Double(scores.pointer[$0]) })
-                    offset += row.count
-                }
+                metrics.add(rows, scores: scores)
                 BufferPool.shared.endRound()
             }
         }
